@@ -1,0 +1,172 @@
+#!/usr/bin/env bun
+import { parseArgs } from "node:util";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { getLogger } from "@logtape/logtape";
+import pkg from "../package.json" with { type: "json" };
+import { loadConfigFile, ConfigError, type HomeserverConfig } from "./config/load.ts";
+import { writeGeneratedConfig } from "./config/generate.ts";
+import { setupLogging } from "./observability/logging.ts";
+import { runInLogContext } from "./observability/log-context.ts";
+import { createHomeserver, type Homeserver } from "./homeserver.ts";
+import { openDatabase } from "./storage/database.ts";
+import { migrateDatabase } from "./storage/migrate.ts";
+
+const USAGE = `Hearth ${pkg.version}: a Matrix homeserver
+
+Usage:
+  hearth --config FILE [--config FILE ...]   run the homeserver(s) in FILE(s)
+  hearth generate-config --server-name NAME [--config FILE] [--data-dir DIR]
+                                             write a new config (default homeserver.yaml)
+  hearth migrate --config FILE               apply database migrations and exit
+  hearth --version | --help
+
+Options when running:
+  -c, --config FILE        a homeserver.yaml (may be repeated)
+  --generate-missing       generate FILE first if it does not exist (server_name localhost)
+  --data-dir DIR           where a generated config keeps its data (default ./data)
+`;
+
+function usageError(message: string): never {
+  console.error(`hearth: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+function parse(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        config: { type: "string", short: "c", multiple: true },
+        "server-name": { type: "string" },
+        "data-dir": { type: "string" },
+        "generate-missing": { type: "boolean" },
+        version: { type: "boolean", short: "V" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (err) {
+    usageError((err as Error).message);
+  }
+}
+
+function loadOrExit(path: string): HomeserverConfig {
+  try {
+    const { config, warnings } = loadConfigFile(path);
+    for (const w of warnings) console.warn(w);
+    return config;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+async function run(paths: string[], generateMissing: boolean, dataDir: string): Promise<void> {
+  let generated = false;
+  if (generateMissing && paths.length === 1 && !existsSync(paths[0]!)) {
+    writeGeneratedConfig({ serverName: "localhost", configPath: paths[0]!, dataDir });
+    generated = true;
+  }
+  const configs = paths.map(loadOrExit);
+  const first = configs[0]!;
+  const logging = await setupLogging({ level: first.log_level, logConfigPath: first.log_config });
+  const homeservers: Homeserver[] = configs.map((c) => createHomeserver(c, { logging }));
+  const log = getLogger(["hearth", "main"]);
+  for (const hs of homeservers) {
+    try {
+      await hs.start();
+    } catch (err) {
+      await runInLogContext({ server_name: hs.serverName, request: "startup" }, async () =>
+        log.fatal("Error during startup: {error}", { error: err }),
+      );
+      console.error(`hearth: ${hs.serverName} failed to start: ${(err as Error).message}`);
+      await Promise.all(homeservers.map((h) => h.stop()));
+      process.exit(1);
+    }
+    await runInLogContext({ server_name: hs.serverName, request: "startup" }, async () => {
+      log.info("Hearth {version} serving {server} with config {path}{generated}", {
+        version: pkg.version,
+        server: hs.serverName,
+        path: hs.config.configPath,
+        generated: generated ? " (generated just now)" : "",
+      });
+      log.info(
+        "Create the first admin user with: hearth register-user -c {path} -a -u admin http://localhost:{port}",
+        { path: hs.config.configPath, port: hs.boundAddresses[0]?.port ?? 8008 },
+      );
+    });
+  }
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`hearth: received ${signal}, shutting down`);
+    await Promise.all(homeservers.map((h) => h.stop()));
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+async function migrateOnly(path: string): Promise<void> {
+  const config = loadOrExit(path);
+  const database = await openDatabase(config.database);
+  try {
+    const result = await migrateDatabase(database, Date.now());
+    console.log(
+      result.applied.length
+        ? `applied ${result.applied.length} migration(s): ${result.applied.join(", ")}`
+        : `database is up to date (schema version ${result.version})`,
+    );
+  } finally {
+    await database.close();
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv[0] && !argv[0].startsWith("-") ? [argv[0], ...argv.slice(1)] : ["run", ...argv];
+  if (command === "register-user") {
+    const { registerUserCli } = await import("./cli/register-user.ts");
+    process.exit(await registerUserCli(rest));
+  }
+  const { values, positionals } = parse(rest);
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  if (values.version) {
+    console.log(`hearth ${pkg.version} (bun ${Bun.version})`);
+    return;
+  }
+  if (positionals.length > 0) usageError(`unexpected argument ${positionals[0]}`);
+  const configs = values.config ?? [];
+  switch (command) {
+    case "run":
+      if (configs.length === 0) usageError("--config FILE is required");
+      return run(configs, values["generate-missing"] ?? false, values["data-dir"] ?? "data");
+    case "generate-config": {
+      const serverName = values["server-name"] ?? usageError("generate-config needs --server-name NAME");
+      const configPath = configs[0] ?? "homeserver.yaml";
+      try {
+        writeGeneratedConfig({ serverName, configPath, dataDir: values["data-dir"] ?? "data" });
+      } catch (err) {
+        console.error(`hearth: ${(err as Error).message}`);
+        process.exit(1);
+      }
+      console.log(`wrote ${resolve(configPath)}\nstart with: hearth --config ${configPath}`);
+      return;
+    }
+    case "migrate":
+      if (configs.length !== 1) usageError("migrate needs exactly one --config FILE");
+      return migrateOnly(configs[0]!);
+    default:
+      usageError(`unknown command ${command}`);
+  }
+}
+
+await main(process.argv.slice(2));

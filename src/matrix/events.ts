@@ -1,0 +1,256 @@
+// The federation event (PDU) shape, building and signing new events, and the client format.
+//
+// Conventions shared by the matrix/ modules:
+// - A PDU never carries its own id from v3 on, so events travel as `StoredEvent`
+//   ({ eventId, pdu }) wherever the id matters (auth state, auth events).
+// - Room state is a `StateMap`: Map<stateKey(type, state_key), StoredEvent>, where
+//   stateKey joins the two with a NUL (which neither may contain).
+// - Room versions are passed as `RoomVersion` descriptors (see room-versions.ts).
+import { randomBytes } from "node:crypto";
+import { canonicalJson, canonicalJsonBytes } from "./canonical-json.ts";
+import { addContentHash, computeEventId } from "./hashing.ts";
+import { serverNameOf, utf8Length } from "./identifiers.ts";
+import { redactEvent } from "./redaction.ts";
+import type { RoomVersion } from "./room-versions.ts";
+import { signJson, type Signatures, type SigningKey } from "./signing.ts";
+
+/** v3+: an event id. v1/v2: `[event_id, { sha256: reference hash }]`. */
+export type EventReference = string | [string, Record<string, string>];
+
+export interface PDU {
+  auth_events: EventReference[];
+  prev_events: EventReference[];
+  content: Record<string, unknown>;
+  depth: number;
+  hashes: { sha256: string; [algorithm: string]: string };
+  origin_server_ts: number;
+  /** Absent only on v12+ create events, whose id is the room id. */
+  room_id?: string;
+  sender: string;
+  signatures: Signatures;
+  state_key?: string;
+  type: string;
+  unsigned?: Record<string, unknown>;
+  /** Top-level in v1-10; v11+ carries it in content. */
+  redacts?: string;
+  /** Only in v1/v2, where ids are chosen by the origin server. */
+  event_id?: string;
+  /** Legacy keys (origin, membership, prev_state...) are kept so hashes still verify. */
+  [key: string]: unknown;
+}
+
+export interface StoredEvent {
+  eventId: string;
+  pdu: PDU;
+}
+
+export type StateMap = Map<string, StoredEvent>;
+
+export function stateKey(type: string, key: string): string {
+  return `${type}\u0000${key}`;
+}
+
+function referenceId(ref: EventReference): string {
+  return typeof ref === "string" ? ref : ref[0];
+}
+
+export function prevEventIds(pdu: PDU): string[] {
+  return Array.isArray(pdu.prev_events) ? pdu.prev_events.map(referenceId) : [];
+}
+
+export function authEventIds(pdu: PDU): string[] {
+  return Array.isArray(pdu.auth_events) ? pdu.auth_events.map(referenceId) : [];
+}
+
+export function isStateEvent(pdu: PDU): boolean {
+  return typeof pdu.state_key === "string";
+}
+
+/** The id of the event a redaction targets, from content (v11+) or the top level (v1-10). */
+export function redactsOf(pdu: PDU, roomVersion: RoomVersion): string | undefined {
+  const value = roomVersion.redactsInContent ? pdu.content?.redacts : pdu.redacts;
+  return typeof value === "string" ? value : undefined;
+}
+
+/** The v12+ create event id a room id stands for. */
+export function createEventIdForRoom(roomId: string): string {
+  return `$${roomId.slice(1)}`;
+}
+
+export const MAX_PDU_BYTES = 65536;
+
+/** Why the event breaks the spec's size limits, or null. Callers map a reason to 413 M_TOO_LARGE. */
+export function eventSizeProblem(pdu: PDU, eventId?: string): string | null {
+  for (const [name, value] of [
+    ["sender", pdu.sender],
+    ["room_id", pdu.room_id],
+    ["state_key", pdu.state_key],
+    ["type", pdu.type],
+    ["event_id", eventId ?? pdu.event_id],
+  ] as const) {
+    if (typeof value === "string" && utf8Length(value) > 255) return `'${name}' is longer than 255 bytes`;
+  }
+  let size: number;
+  try {
+    size = canonicalJsonBytes(pdu, { lenientNumbers: true }).length;
+  } catch {
+    return "event is not encodable as JSON";
+  }
+  return size > MAX_PDU_BYTES ? `event is larger than ${MAX_PDU_BYTES} bytes` : null;
+}
+
+/**
+ * Servers whose signatures an event needs: the sender's (except for third-party-invite
+ * invites, which may be sent by another server), the event id's domain in v1/v2, and the
+ * authorising user's server for member events with join_authorised_via_users_server (v8+).
+ */
+export function requiredSigningServers(pdu: PDU, eventId: string, roomVersion: RoomVersion): string[] {
+  const servers = new Set<string>();
+  const isThirdPartyInvite =
+    pdu.type === "m.room.member" && pdu.content?.membership === "invite" && "third_party_invite" in (pdu.content ?? {});
+  const senderServer = serverNameOf(pdu.sender);
+  if (senderServer !== null && !isThirdPartyInvite) servers.add(senderServer);
+  if (roomVersion.eventIdInPdu) {
+    const idServer = serverNameOf(eventId);
+    if (idServer !== null) servers.add(idServer);
+  }
+  const authoriser = pdu.content?.join_authorised_via_users_server;
+  if (roomVersion.restrictedJoinRule && pdu.type === "m.room.member" && typeof authoriser === "string") {
+    const server = serverNameOf(authoriser);
+    if (server !== null) servers.add(server);
+  }
+  return [...servers];
+}
+
+export interface BuildEventInput {
+  roomVersion: RoomVersion;
+  /** Required except for the create event of a v12+ room. */
+  roomId?: string;
+  sender: string;
+  type: string;
+  stateKey?: string;
+  content: Record<string, unknown>;
+  prevEvents: EventReference[];
+  authEvents: EventReference[];
+  depth: number;
+  originServerTs: number;
+  /** For m.room.redaction; placed in content from v11, at the top level before. */
+  redacts?: string;
+}
+
+const ID_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+function randomLocalpart(): string {
+  return Array.from(randomBytes(18), (b) => ID_CHARS[b % ID_CHARS.length]).join("");
+}
+
+function isCreateEvent(type: string, key: string | undefined): boolean {
+  return type === "m.room.create" && key === "";
+}
+
+function toReferences(refs: EventReference[], roomVersion: RoomVersion): EventReference[] {
+  // v1/v2 pair each id with its reference hash; a bare id gets an empty hash object.
+  return refs.map((r) => (roomVersion.eventIdInPdu ? (typeof r === "string" ? [r, {}] : r) : referenceId(r)));
+}
+
+/**
+ * Builds a new event: adds the content hash, signs the redacted form as `serverName`, and
+ * derives the event id (v3+) or assigns `$<random>:<serverName>` inside the PDU (v1/v2).
+ * Throws TypeError for malformed input and CanonicalJsonError for non-canonical content.
+ */
+export function buildEvent(
+  input: BuildEventInput,
+  serverName: string,
+  signingKey: SigningKey,
+  randomEventIdLocalpart?: string,
+): { eventId: string; pdu: PDU } {
+  const rv = input.roomVersion;
+  const creating = isCreateEvent(input.type, input.stateKey);
+  if (rv.roomIdIsCreateEventHash && creating) {
+    if (input.roomId !== undefined) throw new TypeError("a v12+ create event has no room_id");
+  } else if (typeof input.roomId !== "string") {
+    throw new TypeError("room_id is required");
+  }
+  if (!Number.isSafeInteger(input.depth) || input.depth < 0) throw new TypeError("depth must be a non-negative integer");
+  if (!Number.isSafeInteger(input.originServerTs)) throw new TypeError("origin_server_ts must be an integer");
+
+  let authEvents = input.authEvents;
+  if (!rv.createEventInAuthEvents && input.roomId !== undefined) {
+    // The room id implies the create event; listing it would break auth rule 3.2.
+    const createId = createEventIdForRoom(input.roomId);
+    authEvents = authEvents.filter((r) => referenceId(r) !== createId);
+  }
+
+  let content = input.content;
+  if (input.redacts !== undefined && rv.redactsInContent) content = { ...content, redacts: input.redacts };
+
+  const unhashed: Record<string, unknown> = {
+    auth_events: toReferences(creating ? [] : authEvents, rv),
+    prev_events: toReferences(input.prevEvents, rv),
+    content,
+    depth: input.depth,
+    origin_server_ts: input.originServerTs,
+    sender: input.sender,
+    type: input.type,
+    signatures: {},
+  };
+  if (input.roomId !== undefined) unhashed.room_id = input.roomId;
+  if (input.stateKey !== undefined) unhashed.state_key = input.stateKey;
+  if (input.redacts !== undefined && !rv.redactsInContent) unhashed.redacts = input.redacts;
+  if (rv.eventIdInPdu) unhashed.event_id = `$${randomEventIdLocalpart ?? randomLocalpart()}:${serverName}`;
+
+  canonicalJson(unhashed); // strict check: new events never carry floats or huge integers
+  const hashed = addContentHash(unhashed);
+  const signed = signJson(redactEvent(hashed, rv), serverName, signingKey);
+  const pdu = { ...hashed, signatures: signed.signatures } as unknown as PDU;
+  const eventId = rv.eventIdInPdu ? (pdu.event_id as string) : computeEventId(pdu, rv);
+  return { eventId, pdu };
+}
+
+export interface ClientEvent {
+  event_id: string;
+  room_id: string;
+  sender: string;
+  type: string;
+  state_key?: string;
+  content: Record<string, unknown>;
+  origin_server_ts: number;
+  unsigned?: Record<string, unknown>;
+  redacts?: string;
+}
+
+/**
+ * The client-format event. `roomId` is needed for v12+ create events, which carry none.
+ * The PDU's own `unsigned` is federation data and is not passed through; the caller
+ * supplies the client `unsigned` (age, transaction_id, prev_content...).
+ * Redactions get `redacts` both at the top level and in content, as the spec asks for
+ * compatibility with old and new clients.
+ */
+export function clientEventFromPdu(
+  pdu: PDU,
+  eventId: string,
+  opts: { roomVersion: RoomVersion; roomId?: string; unsigned?: Record<string, unknown> },
+): ClientEvent {
+  const roomId = opts.roomId ?? pdu.room_id;
+  if (typeof roomId !== "string") throw new TypeError("room id is unknown for this event");
+  let content = pdu.content ?? {};
+  const event: ClientEvent = {
+    event_id: eventId,
+    room_id: roomId,
+    sender: pdu.sender,
+    type: pdu.type,
+    content,
+    origin_server_ts: pdu.origin_server_ts,
+  };
+  if (typeof pdu.state_key === "string") event.state_key = pdu.state_key;
+  if (pdu.type === "m.room.redaction") {
+    const redacts = redactsOf(pdu, opts.roomVersion);
+    if (redacts !== undefined) {
+      event.redacts = redacts;
+      if (content.redacts !== redacts) content = { ...content, redacts };
+      event.content = content;
+    }
+  }
+  if (opts.unsigned !== undefined) event.unsigned = opts.unsigned;
+  return event;
+}

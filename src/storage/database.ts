@@ -1,0 +1,185 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { Database as SQLiteDriver } from "bun:sqlite";
+import { drizzle as drizzleSqlite, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
+import { drizzle as drizzlePg } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
+import { getLogger } from "@logtape/logtape";
+import * as schema from "./schema/index.ts";
+import { toPgTables } from "./schema-pg.ts";
+import { TransactionStats } from "./transaction-stats.ts";
+import { currentUsage } from "../observability/log-context.ts";
+import type { DatabaseConfig } from "../config/load.ts";
+
+export type Tables = typeof schema;
+
+/**
+ * The query surface stores program against. It is typed as the SQLite
+ * flavour of drizzle; on PostgreSQL the same builder calls run on the pg
+ * driver with tables derived from the same schema. Stores therefore only
+ * `await` builders and never call the SQLite-only `.get()/.all()/.run()`.
+ */
+export type Db = BunSQLiteDatabase<Tables>;
+
+export interface Database {
+  readonly dialect: "sqlite" | "postgres";
+  readonly db: Db;
+  readonly tables: Tables;
+  readonly stats: TransactionStats;
+  /** Runs `fn` in one database transaction, named for metrics and profiling. Nested calls join the outer one. */
+  transaction<T>(name: string, fn: (tx: Db) => Promise<T> | T): Promise<T>;
+  /** Executes raw SQL statements in one transaction (migrations, test clean-up). */
+  execRaw(statements: string[]): Promise<void>;
+  /** Runs a raw query and returns its rows. */
+  queryRaw<T = Record<string, unknown>>(query: string, params?: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+const txnLog = getLogger(["hearth", "storage", "txn"]);
+const RETRYABLE_PG = new Set(["40001", "40P01"]);
+
+export async function openDatabase(config: DatabaseConfig): Promise<Database> {
+  return config.kind === "sqlite" ? openSqlite(config.path) : openPostgres(config);
+}
+
+function openSqlite(path: string): Database {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const client = new SQLiteDriver(path, { create: true, strict: true });
+  client.exec("PRAGMA journal_mode = WAL");
+  // NORMAL is crash-safe in WAL mode; only the last commits before a power cut can be lost.
+  client.exec("PRAGMA synchronous = NORMAL");
+  client.exec("PRAGMA busy_timeout = 5000");
+  client.exec("PRAGMA foreign_keys = ON");
+  const db = drizzleSqlite({ client, schema });
+  const stats = new TransactionStats();
+  const inTxn = new AsyncLocalStorage<boolean>();
+  // One connection: transactions are serialised so awaits inside one never interleave with another.
+  let queue: Promise<unknown> = Promise.resolve();
+
+  return {
+    dialect: "sqlite",
+    db,
+    tables: schema,
+    stats,
+    transaction<T>(name: string, fn: (tx: Db) => Promise<T> | T): Promise<T> {
+      if (inTxn.getStore()) return Promise.resolve(fn(db));
+      const run = async (): Promise<T> => {
+        const started = performance.now();
+        txnLog.debug("[TXN START] {{name}}", { name });
+        client.exec("BEGIN IMMEDIATE");
+        let ok = false;
+        try {
+          const result = await inTxn.run(true, () => fn(db));
+          client.exec("COMMIT");
+          ok = true;
+          return result;
+        } catch (err) {
+          if (client.inTransaction) client.exec("ROLLBACK");
+          txnLog.debug("[TXN FAIL] {{name}} {error}", { name, error: String(err) });
+          throw err;
+        } finally {
+          finish(stats, name, started, ok);
+        }
+      };
+      const result = queue.then(run, run);
+      queue = result.catch(() => undefined);
+      return result;
+    },
+    async execRaw(statements) {
+      client.transaction(() => {
+        for (const s of statements) client.exec(s);
+      })();
+    },
+    async queryRaw<T>(query: string, params: unknown[] = []) {
+      return client.query(query).all(...(params as never[])) as T[];
+    },
+    async close() {
+      await queue.catch(() => undefined);
+      client.close();
+    },
+  };
+}
+
+function openPostgres(config: Extract<DatabaseConfig, { kind: "postgres" }>): Database {
+  const options: postgres.Options<{}> = {
+    max: config.poolMax,
+    idle_timeout: 60,
+    onnotice: () => {},
+    connection: config.schema ? { search_path: config.schema } : {},
+  };
+  const client = config.url
+    ? postgres(config.url, options)
+    : postgres({
+        ...options,
+        host: config.host,
+        port: config.port,
+        user: config.user,
+        password: config.password,
+        database: config.database,
+      });
+  const tables = toPgTables(schema) as unknown as Tables;
+  const db = drizzlePg({ client, schema: tables as never }) as unknown as Db & {
+    transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  };
+  const stats = new TransactionStats();
+  const inTxn = new AsyncLocalStorage<Db>();
+
+  return {
+    dialect: "postgres",
+    db,
+    tables,
+    stats,
+    async transaction<T>(name: string, fn: (tx: Db) => Promise<T> | T): Promise<T> {
+      const outer = inTxn.getStore();
+      if (outer) return fn(outer);
+      const started = performance.now();
+      let ok = false;
+      try {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            txnLog.debug("[TXN START] {{name}}", { name });
+            const result = await db.transaction((tx) => inTxn.run(tx, async () => fn(tx)));
+            ok = true;
+            return result;
+          } catch (err) {
+            const code = (err as { code?: string }).code;
+            if (code && RETRYABLE_PG.has(code) && attempt < 5) {
+              txnLog.warn("[TXN DEADLOCK] {{name}} {attempt}/5", { name, attempt });
+              continue;
+            }
+            txnLog.debug("[TXN FAIL] {{name}} {error}", { name, error: String(err) });
+            throw err;
+          }
+        }
+      } finally {
+        finish(stats, name, started, ok);
+      }
+    },
+    async execRaw(statements) {
+      await client.begin(async (sql) => {
+        for (const s of statements) await sql.unsafe(s);
+      });
+    },
+    async queryRaw<T>(query: string, params: unknown[] = []) {
+      // Rewrite ?-placeholders to $n so callers can write one query for both dialects.
+      let n = 0;
+      const text = query.replace(/\?/g, () => `$${++n}`);
+      return (await client.unsafe(text, params as never[])) as unknown as T[];
+    },
+    async close() {
+      await client.end({ timeout: 5 });
+    },
+  };
+}
+
+function finish(stats: TransactionStats, name: string, started: number, ok: boolean): void {
+  const ms = performance.now() - started;
+  stats.record(name, ms, ok);
+  const usage = currentUsage();
+  if (usage) {
+    usage.dbTxnCount++;
+    usage.dbTxnDurationMs += ms;
+  }
+  if (ok) txnLog.debug("[TXN END] {{name}} {seconds} sec", { name, seconds: (ms / 1000).toFixed(6) });
+}

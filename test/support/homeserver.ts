@@ -1,0 +1,90 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import postgres from "postgres";
+import { parseConfig } from "../../src/config/load.ts";
+import { createHomeserver, type Homeserver, type HomeserverOptions } from "../../src/homeserver.ts";
+import type { Clock } from "../../src/observability/clock.ts";
+
+export interface TestHomeserver {
+  hs: Homeserver;
+  baseUrl: string;
+  dir: string;
+  /** fetch against the homeserver with JSON in and out. */
+  request(method: string, path: string, opts?: { body?: unknown; token?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  stop(): Promise<void>;
+}
+
+export interface TestHomeserverOptions extends Omit<HomeserverOptions, "listen"> {
+  serverName?: string;
+  /** Extra homeserver.yaml keys (snake_case, as in the file). */
+  config?: Record<string, unknown>;
+  clock?: Clock;
+}
+
+/** The database the suite runs on: SQLite always, PostgreSQL when HEARTH_TEST_POSTGRES holds a URL. */
+export const TEST_POSTGRES_URL = process.env.HEARTH_TEST_POSTGRES || undefined;
+
+let schemaSeq = 0;
+
+/** Starts a real homeserver in-process, serving HTTP on an ephemeral port on 127.0.0.1. */
+export async function startTestHomeserver(opts: TestHomeserverOptions = {}): Promise<TestHomeserver> {
+  const dir = mkdtempSync(join(tmpdir(), "hearth-test-"));
+  const serverName = opts.serverName ?? "test.local";
+  let dropSchema: (() => Promise<void>) | undefined;
+  let database: Record<string, unknown> = { name: "sqlite3", args: { database: join(dir, "homeserver.db") } };
+  if (TEST_POSTGRES_URL) {
+    const schema = `hearth_test_${process.pid}_${Date.now().toString(36)}_${schemaSeq++}`;
+    const admin = postgres(TEST_POSTGRES_URL, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`CREATE SCHEMA "${schema}"`);
+    database = { name: "psycopg2", args: { url: TEST_POSTGRES_URL, schema, cp_min: 1, cp_max: 4 } };
+    dropSchema = async () => {
+      await admin.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.end();
+    };
+  }
+  const { config } = parseConfig(
+    {
+      server_name: serverName,
+      public_baseurl: `http://${serverName}/`,
+      database,
+      signing_key_path: join(dir, "signing.key"),
+      registration_shared_secret: "test-shared-secret",
+      ...opts.config,
+    },
+    join(dir, "homeserver.yaml"),
+  );
+  const hs = createHomeserver(config, { ...opts, listen: false });
+  await hs.start();
+  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, idleTimeout: 255, fetch: (req, srv) => hs.fetch(req, srv) });
+  const baseUrl = `http://127.0.0.1:${server.port}`;
+  return {
+    hs,
+    baseUrl,
+    dir,
+    async request(method, path, o = {}) {
+      const headers: Record<string, string> = { ...o.headers };
+      if (o.token) headers.authorization = `Bearer ${o.token}`;
+      let body: string | undefined;
+      if (o.body !== undefined) {
+        body = typeof o.body === "string" ? o.body : JSON.stringify(o.body);
+        headers["content-type"] ??= "application/json";
+      }
+      const res = await fetch(baseUrl + path, { method, headers, body });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        // not JSON: keep the text
+      }
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+    async stop() {
+      await server.stop(true);
+      await hs.stop();
+      await dropSchema?.();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
