@@ -72,7 +72,8 @@ function compileRule(kind: PushRuleKind, rule: PushRule): CompiledRule | undefin
     ruleId: rule.rule_id,
     legacyMention: rule.default && LEGACY_MENTION_RULE_IDS.has(rule.rule_id),
     conditions,
-    outcome: deepFreeze(outcome),
+    // Cloned before freezing: the tweak objects belong to the caller's ruleset.
+    outcome: deepFreeze(structuredClone(outcome)),
   };
 }
 

@@ -373,3 +373,22 @@ describe("conditions", () => {
     expect(defaults.evaluate(ctx(message({ body: "hi Bea" }), { userDisplayName: "Bea" })).notify).toBe(true);
   });
 });
+
+describe("compileRuleset", () => {
+  test("does not freeze or change the ruleset it was given", () => {
+    const tweak = { set_tweak: "sound", value: "default" };
+    const ruleset: PushRuleset = {
+      global: {
+        override: [{ rule_id: "r", default: false, enabled: true, conditions: [], actions: ["notify", tweak] }],
+        content: [],
+        room: [],
+        sender: [],
+        underride: [],
+      },
+    };
+    const result = compileRuleset(ruleset).evaluate(ctx(message({ body: "x" })));
+    expect(result.sound).toBe("default");
+    expect(Object.isFrozen(tweak)).toBe(false);
+    expect(Object.isFrozen(ruleset.global.override[0].actions)).toBe(false);
+  });
+});
