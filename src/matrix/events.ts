@@ -144,10 +144,6 @@ function randomLocalpart(): string {
   return Array.from(randomBytes(18), (b) => ID_CHARS[b % ID_CHARS.length]).join("");
 }
 
-function isCreateEvent(type: string, key: string | undefined): boolean {
-  return type === "m.room.create" && key === "";
-}
-
 function toReferences(refs: EventReference[], roomVersion: RoomVersion): EventReference[] {
   // v1/v2 pair each id with its reference hash; a bare id gets an empty hash object.
   return refs.map((r) => (roomVersion.eventIdInPdu ? (typeof r === "string" ? [r, {}] : r) : referenceId(r)));
@@ -165,7 +161,7 @@ export function buildEvent(
   randomEventIdLocalpart?: string,
 ): { eventId: string; pdu: PDU } {
   const rv = input.roomVersion;
-  const creating = isCreateEvent(input.type, input.stateKey);
+  const creating = input.type === "m.room.create";
   if (rv.roomIdIsCreateEventHash && creating) {
     if (input.roomId !== undefined) throw new TypeError("a v12+ create event has no room_id");
   } else if (typeof input.roomId !== "string") {
