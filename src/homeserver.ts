@@ -15,6 +15,9 @@ import { createAuthenticator } from "./http/auth.ts";
 import { registerRoutes } from "./api/routes.ts";
 import type { HttpBindings } from "./http/context.ts";
 import { publicKeyBase64 } from "./matrix/signing.ts";
+import { HomeserverMetricsScope } from "./observability/metrics/homeserver-metrics.ts";
+import { processCpuShare } from "./observability/metrics/registry.ts";
+import { maybeServeMetrics, metricsResource, metricsResponse } from "./http/metrics-route.ts";
 
 export interface HomeserverOptions {
   /** A fake clock in tests; the real one otherwise. */
@@ -25,10 +28,14 @@ export interface HomeserverOptions {
   listen?: boolean;
   /** How long stop() lets in-flight requests finish. */
   shutdownGraceMs?: number;
+  /** Listeners shared with the other homeservers of the process (routing by Host); a private one otherwise. */
+  listenerHub?: ListenerHub;
 }
 
 export interface Homeserver {
   readonly serverName: string;
+  /** Random per-object id (Synapse's instance id): metric hooks are keyed by it, not by server_name. */
+  readonly instanceId: string;
   readonly config: HomeserverConfig;
   readonly clock: Clock;
   /** Available once start() has resolved. */
@@ -50,7 +57,10 @@ export function createHomeserver(config: HomeserverConfig, opts: HomeserverOptio
   const clock = opts.clock ?? createRealClock(serverName);
   const background = new BackgroundProcesses(serverName);
   const httpObservers = new Set<HttpObserver>();
-  const servers: Server<unknown>[] = [];
+  const instanceId = randomInstanceId();
+  const hub = opts.listenerHub ?? new ListenerHub(opts.shutdownGraceMs);
+  const detachListeners: Array<() => Promise<void>> = [];
+  let metrics: HomeserverMetricsScope | undefined;
   const boundAddresses: Homeserver["boundAddresses"] = [];
   let database: Database | undefined;
   let services: Services | undefined;
@@ -65,7 +75,11 @@ export function createHomeserver(config: HomeserverConfig, opts: HomeserverOptio
     state = "starting";
     await inStartup(async () => {
       try {
+        metrics = new HomeserverMetricsScope(serverName, instanceId);
         database = await openDatabase(config.database);
+        metrics.watchDatabase(database.stats);
+        metrics.watchBackground(background);
+        httpObservers.add(metrics.httpObserver);
         const migrated = await migrateDatabase(database, clock.now());
         if (migrated.applied.length > 0) log().info("Applied database migrations: {tags}", { tags: migrated.applied.join(", ") });
         const { key, created } = loadOrCreateSigningKey(config.signing_key_path);
@@ -81,12 +95,14 @@ export function createHomeserver(config: HomeserverConfig, opts: HomeserverOptio
           background,
           logging: opts.logging ?? defaultLogging,
           signingKey: key,
+          metrics,
         });
         const { app, router } = createHttpApp({
           serverName,
           clock,
           observers: httpObservers,
-          authenticate: createAuthenticator((token) => services!.accessTokens.resolve(token)),
+          cpu: processCpuShare,
+          authenticate: createAuthenticator((token) => services!.tokenResolver.resolve(token)),
         });
         registerRoutes(router, services);
         appFetch = (req, env) => app.fetch(req, env);
@@ -105,25 +121,39 @@ export function createHomeserver(config: HomeserverConfig, opts: HomeserverOptio
 
   function listen(listeners: ListenerConfig[]): void {
     for (const l of listeners) {
-      if (l.type !== "http") {
-        log().warn("Listener type {type} on port {port} is not served yet", { type: l.type, port: l.port });
-        continue;
+      let member: ListenerMember;
+      if (l.type === "metrics") {
+        if (!config.enable_metrics) {
+          log().warn("Metrics listener configured, but enable_metrics is not True!");
+          continue;
+        }
+        // Like Synapse's metrics listener: the metrics on any path, whatever the Host.
+        member = { serverName, hosts: [], anyHost: true, fetch: (req) => metricsResponse(req, { compress: true }) };
+      } else {
+        const resource = metricsResource(l.resources);
+        const serveMetrics = resource.enabled && config.enable_metrics;
+        member = {
+          serverName,
+          hosts: homeserverHosts(config),
+          anyHost: false,
+          fetch: (req, srv) =>
+            (serveMetrics && maybeServeMetrics(req, { compress: resource.compress })) ||
+            homeserver.fetch(req, srv, { xForwarded: l.x_forwarded }),
+        };
       }
+      let bound = 0;
       for (const host of l.bind_addresses) {
         try {
-          const server = Bun.serve({
-            hostname: host,
-            port: l.port,
-            // Long-polling /sync holds requests open; Bun's default idle timeout is 10 s.
-            idleTimeout: 255,
-            fetch: (req, srv) => homeserver.fetch(req, srv, { xForwarded: l.x_forwarded }),
-          });
-          servers.push(server);
-          boundAddresses.push({ host, port: server.port ?? l.port, type: l.type });
-          log().info("Listening on http://{host}:{port}", { host: host.includes(":") ? `[${host}]` : host, port: server.port });
+          const attached = hub.attach(host, l.port, member);
+          detachListeners.push(attached.detach);
+          bound++;
+          boundAddresses.push({ host, port: attached.port, type: l.type });
+          const shown = host.includes(":") ? `[${host}]` : host;
+          if (l.type === "metrics") log().info("Starting metrics listener on {host}:{port}", { host: shown, port: attached.port });
+          else log().info("Listening on http://{host}:{port}{shared}", { host: shown, port: attached.port, shared: attached.shared ? " (shared)" : "" });
         } catch (err) {
           // '::' usually also binds IPv4, so a following '0.0.0.0' on the same port fails harmlessly.
-          if (servers.length > 0 && (host === "0.0.0.0" || host === "::")) {
+          if (bound > 0 && (host === "0.0.0.0" || host === "::")) {
             log().debug("Skipping {host}:{port}: {error}", { host, port: l.port, error: String(err) });
             continue;
           }
@@ -134,6 +164,7 @@ export function createHomeserver(config: HomeserverConfig, opts: HomeserverOptio
   }
 
   async function release(): Promise<void> {
+    await Promise.all(detachListeners.splice(0).map((detach) => detach()));
     profiling?.stop();
     clock.shutdown();
     await background.shutdown();
@@ -145,23 +176,14 @@ export function createHomeserver(config: HomeserverConfig, opts: HomeserverOptio
       }
     }
     await database?.close();
+    if (metrics) httpObservers.delete(metrics.httpObserver);
+    metrics?.close();
   }
 
   async function stop(): Promise<void> {
     if (state === "stopped" || state === "stopping") return;
     state = "stopping";
     await runInLogContext({ server_name: serverName, request: "shutdown" }, async () => {
-      const grace = opts.shutdownGraceMs ?? 10_000;
-      await Promise.all(
-        servers.map(async (s) => {
-          let timer: ReturnType<typeof setTimeout> | undefined;
-          const graceful = s.stop(false);
-          const forced = new Promise<void>((r) => (timer = setTimeout(() => void s.stop(true).then(r), grace)));
-          await Promise.race([graceful, forced]);
-          clearTimeout(timer);
-        }),
-      );
-      servers.length = 0;
       await release();
       log().info("Homeserver stopped");
     });
@@ -170,6 +192,7 @@ export function createHomeserver(config: HomeserverConfig, opts: HomeserverOptio
 
   const homeserver: Homeserver = {
     serverName,
+    instanceId,
     config,
     clock,
     httpObservers,
@@ -189,4 +212,99 @@ export function createHomeserver(config: HomeserverConfig, opts: HomeserverOptio
     },
   };
   return homeserver;
+}
+
+function randomInstanceId(): string {
+  const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  return Array.from(crypto.getRandomValues(new Uint8Array(5)), (b) => alphabet[b % alphabet.length]).join("");
+}
+
+/** The host names (no port, lower case) a Host header may carry for this homeserver. */
+export function homeserverHosts(config: Pick<HomeserverConfig, "server_name" | "public_baseurl">): string[] {
+  return [...new Set([hostnameOf(config.server_name), hostnameOf(new URL(config.public_baseurl).host)].filter((h) => h !== undefined))];
+}
+
+function hostnameOf(hostAndPort: string | null | undefined): string | undefined {
+  if (!hostAndPort) return undefined;
+  try {
+    return new URL(`http://${hostAndPort}`).hostname.toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+/** One homeserver's use of a listening address. */
+export interface ListenerMember {
+  serverName: string;
+  /** Host names it answers for when the address is shared. */
+  hosts: string[];
+  /** Answers any Host (metrics listeners: every homeserver would serve the same scrape). */
+  anyHost: boolean;
+  fetch(req: Request, server: Server<unknown>): Response | Promise<Response>;
+}
+
+/**
+ * The listening sockets of the process. The first homeserver to name an
+ * address starts a Bun.serve there; others naming the same address join it,
+ * and requests are then routed by Host to the homeserver whose server_name or
+ * public_baseurl host matches (404 M_UNRECOGNIZED otherwise). The server
+ * stops when its last homeserver leaves.
+ */
+export class ListenerHub {
+  readonly #servers = new Map<string, { server: Server<unknown>; members: Set<ListenerMember> }>();
+
+  constructor(private readonly graceMs = 10_000) {}
+
+  attach(host: string, port: number, member: ListenerMember): { port: number; shared: boolean; detach(): Promise<void> } {
+    // Port 0 asks for a fresh ephemeral port, so it never names a shared address.
+    const key = port === 0 ? undefined : `${host}|${port}`;
+    let entry = key ? this.#servers.get(key) : undefined;
+    if (!entry) {
+      const members = new Set<ListenerMember>();
+      const server = Bun.serve({
+        hostname: host,
+        port,
+        // Long-polling /sync holds requests open; Bun's default idle timeout is 10 s.
+        idleTimeout: 255,
+        fetch: (req, srv) => {
+          const target = routeByHost(members, req.headers.get("host"));
+          if (target) return target.fetch(req, srv);
+          return Response.json({ errcode: "M_UNRECOGNIZED", error: "Unrecognized request" }, { status: 404 });
+        },
+      });
+      entry = { server, members };
+      if (key) this.#servers.set(key, entry);
+    }
+    const { server, members } = entry;
+    members.add(member);
+    return {
+      port: server.port ?? port,
+      shared: members.size > 1,
+      detach: async () => {
+        if (!members.delete(member) || members.size > 0) return;
+        if (key && this.#servers.get(key)?.server === server) this.#servers.delete(key);
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const forced = new Promise<void>((r) => (timer = setTimeout(() => void server.stop(true).then(r), this.graceMs)));
+        await Promise.race([server.stop(false), forced]);
+        clearTimeout(timer);
+      },
+    };
+  }
+
+  /** Addresses with a running server (tests check that stopped homeservers release theirs). */
+  get size(): number {
+    return this.#servers.size;
+  }
+}
+
+/** The member a request is for: the only one, else the one whose hosts contain the Host header's name. */
+export function routeByHost(members: Set<ListenerMember>, hostHeader: string | null): ListenerMember | undefined {
+  if (members.size === 1) return members.values().next().value;
+  const host = hostnameOf(hostHeader);
+  let fallback: ListenerMember | undefined;
+  for (const m of members) {
+    if (host && m.hosts.includes(host)) return m;
+    if (m.anyHost) fallback ??= m;
+  }
+  return fallback;
 }

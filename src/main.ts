@@ -1,21 +1,22 @@
 #!/usr/bin/env bun
 import { parseArgs } from "node:util";
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { getLogger } from "@logtape/logtape";
 import pkg from "../package.json" with { type: "json" };
 import { loadConfigFile, ConfigError, type HomeserverConfig } from "./config/load.ts";
 import { writeGeneratedConfig } from "./config/generate.ts";
 import { setupLogging } from "./observability/logging.ts";
 import { runInLogContext } from "./observability/log-context.ts";
-import { createHomeserver, type Homeserver } from "./homeserver.ts";
+import { createHomeserver, ListenerHub, type Homeserver } from "./homeserver.ts";
 import { openDatabase } from "./storage/database.ts";
 import { migrateDatabase } from "./storage/migrate.ts";
 
 const USAGE = `Hearth ${pkg.version}: a Matrix homeserver
 
 Usage:
-  hearth --config FILE [--config FILE ...]   run the homeserver(s) in FILE(s)
+  hearth --config FILE [--config FILE ...]   run the homeserver(s) in FILE(s); a FILE may
+                                             instead list others: "homeservers: [a.yaml, b.yaml]"
   hearth generate-config --server-name NAME [--config FILE] [--data-dir DIR]
                                              write a new config (default homeserver.yaml)
   hearth migrate --config FILE               apply database migrations and exit
@@ -66,16 +67,54 @@ function loadOrExit(path: string): HomeserverConfig {
   }
 }
 
-async function run(paths: string[], generateMissing: boolean, dataDir: string): Promise<void> {
+/**
+ * A config file whose top level is `homeservers:` lists the config files of
+ * the homeservers to run in this process (paths relative to the list).
+ */
+function expandHomeserverLists(paths: string[]): string[] {
+  return paths.flatMap((path) => {
+    if (!existsSync(path)) return [path];
+    let doc: unknown;
+    try {
+      doc = Bun.YAML.parse(readFileSync(path, "utf8"));
+    } catch {
+      return [path]; // the config loader reports the YAML error
+    }
+    if (typeof doc !== "object" || doc === null || !("homeservers" in doc)) return [path];
+    const list = (doc as { homeservers: unknown }).homeservers;
+    if (!Array.isArray(list) || list.length === 0 || !list.every((p) => typeof p === "string")) {
+      console.error(`config error: ${path}: homeservers: expected a list of config file paths, got ${JSON.stringify(list)}`);
+      process.exit(1);
+    }
+    for (const key of Object.keys(doc)) {
+      if (key !== "homeservers") console.warn(`config: ${path}: ignoring key ${key}: a homeservers list holds only homeservers`);
+    }
+    return list.map((p: string) => resolve(dirname(path), p));
+  });
+}
+
+async function run(givenPaths: string[], generateMissing: boolean, dataDir: string): Promise<void> {
   let generated = false;
-  if (generateMissing && paths.length === 1 && !existsSync(paths[0]!)) {
-    writeGeneratedConfig({ serverName: "localhost", configPath: paths[0]!, dataDir });
+  if (generateMissing && givenPaths.length === 1 && !existsSync(givenPaths[0]!)) {
+    writeGeneratedConfig({ serverName: "localhost", configPath: givenPaths[0]!, dataDir });
     generated = true;
   }
+  const paths = expandHomeserverLists(givenPaths);
   const configs = paths.map(loadOrExit);
+  const seen = new Map<string, string>();
+  for (const c of configs) {
+    const other = seen.get(c.server_name);
+    if (other !== undefined) {
+      console.error(`config error: server_name ${c.server_name} is configured twice (${other} and ${c.configPath})`);
+      process.exit(1);
+    }
+    seen.set(c.server_name, c.configPath);
+  }
   const first = configs[0]!;
   const logging = await setupLogging({ level: first.log_level, logConfigPath: first.log_config });
-  const homeservers: Homeserver[] = configs.map((c) => createHomeserver(c, { logging }));
+  // Homeservers naming the same address share one server there, routed by Host.
+  const listenerHub = new ListenerHub();
+  const homeservers: Homeserver[] = configs.map((c) => createHomeserver(c, { logging, listenerHub }));
   const log = getLogger(["hearth", "main"]);
   for (const hs of homeservers) {
     try {

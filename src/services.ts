@@ -4,10 +4,28 @@ import type { BackgroundProcesses } from "./observability/background.ts";
 import type { LoggingSetup } from "./observability/logging.ts";
 import type { Database } from "./storage/database.ts";
 import type { SigningKey } from "./matrix/signing.ts";
+import type { HomeserverMetrics } from "./observability/metrics/homeserver-metrics.ts";
 import { UsersStore } from "./storage/stores/users.ts";
 import { DevicesStore } from "./storage/stores/devices.ts";
 import { AccessTokensStore } from "./storage/stores/access-tokens.ts";
 import { AccessTokenService } from "./auth/access-tokens.ts";
+import { localTokenResolver, type TokenResolver } from "./auth/token-resolver.ts";
+import { createMasServices, type MasServices } from "./mas/services.ts";
+import { createRateLimiters, type RateLimiters } from "./ratelimit/limiters.ts";
+import type { RatelimitOverrides } from "./accounts/ratelimit-overrides.ts";
+import {
+  createAccountServices,
+  createAccountStores,
+  loadRatelimitOverrides,
+  type AccountServices,
+  type AccountStores,
+} from "./accounts/account-services.ts";
+import { createE2ee, type E2ee } from "./e2ee/e2ee.ts";
+import { createAdminServices, type AdminServices } from "./admin/services.ts";
+import { Notifier } from "./notifier/notifier.ts";
+import { RoomService } from "./rooms/service.ts";
+import { createSyncServices, type SyncServices } from "./sync/services.ts";
+import { e2eeSyncExtension } from "./e2ee/sync-extension.ts";
 
 /** Everything the API layer may call, built once per homeserver and passed explicitly. */
 export interface Services {
@@ -18,12 +36,36 @@ export interface Services {
   background: BackgroundProcesses;
   logging: LoggingSetup;
   signingKey: SigningKey;
+  /** Per-homeserver metric registrations (LaterGauge hooks, caches); released at stop. */
+  metrics: HomeserverMetrics;
   stores: {
     users: UsersStore;
     devices: DevicesStore;
     accessTokens: AccessTokensStore;
-  };
+  } & AccountStores;
   accessTokens: AccessTokenService;
+  /** One limiter per kind of action, in memory, driven by the clock. */
+  ratelimiters: RateLimiters;
+  /** The ratelimit_override table in memory; the admin API calls refresh(userId) after writing it. */
+  ratelimitOverrides: RatelimitOverrides;
+  /** Registration, login, UIA, devices, profiles, account data, shared-secret registration. */
+  accounts: AccountServices;
+  /** Resolves every client/admin bearer token: MAS introspection when delegation is on, local tokens otherwise. */
+  tokenResolver: TokenResolver;
+  /** True when `matrix_authentication_service.enabled`: password login, registration etc. are MAS's job. */
+  masEnabled: boolean;
+  /** Delegated-auth services; undefined when delegation is off. */
+  mas: MasServices | undefined;
+  /** End-to-end encryption: device keys, cross-signing, to-device messages, key backup. */
+  e2ee: E2ee;
+  /** The admin API's logic (src/admin/). */
+  admin: AdminServices;
+  /** Wakes long-polling /sync requests after events commit. */
+  notifier: Notifier;
+  /** Rooms and events: creation, membership, sending, history (src/rooms/). */
+  rooms: RoomService;
+  /** /sync, filters, push rules, typing, receipts, presence, notifications (src/sync/, src/push/, src/ephemeral/). */
+  sync: SyncServices;
   /** Called by stop(): services register their own clean-up here. */
   onStop: Array<() => void | Promise<void>>;
 }
@@ -35,6 +77,7 @@ export interface ServiceDeps {
   background: BackgroundProcesses;
   logging: LoggingSetup;
   signingKey: SigningKey;
+  metrics: HomeserverMetrics;
 }
 
 export async function createServices(deps: ServiceDeps): Promise<Services> {
@@ -42,12 +85,76 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
     users: new UsersStore(deps.database),
     devices: new DevicesStore(deps.database),
     accessTokens: new AccessTokensStore(deps.database),
+    ...createAccountStores(deps.database),
   };
+  const onStop: Services["onStop"] = [];
+  const accessTokens = new AccessTokenService(deps.clock, stores.accessTokens);
+  const ratelimitOverrides = await loadRatelimitOverrides(stores);
+  const ratelimiters = createRateLimiters(deps.config.ratelimits, deps.clock, (userId) => ratelimitOverrides.get(userId));
+  onStop.push(() => ratelimiters.stopAll());
+  const { accounts, stop: stopAccounts } = createAccountServices({ ...deps, stores, accessTokens, ratelimiters });
+  onStop.push(stopAccounts);
+  const e2ee = createE2ee({
+    serverName: deps.config.server_name,
+    database: deps.database,
+    clock: deps.clock,
+    background: deps.background,
+    devices: stores.devices,
+    // `sync` is built further down; e2ee only wakes /sync once requests are served.
+    waker: { wakeUsers: (stream, position, users) => sync.streams.changed(stream, position, { users }) },
+  });
+  onStop.push(accounts.devices.onDevicesDeleted.add((e) => e2ee.onDevicesDeleted(e.userId, e.deviceIds)));
+  const admin = createAdminServices({ ...deps, serverName: deps.config.server_name, users: stores.users, ratelimitOverridesStore: stores.ratelimitOverrides, accounts, accessTokens, ratelimitOverrides });
+  const mas = createMasServices({
+    config: deps.config,
+    clock: deps.clock,
+    users: stores.users,
+    devices: stores.devices,
+    accounts,
+    userAdmin: admin.users,
+    metrics: deps.metrics,
+    e2ee: {
+      allowCrossSigningReset: (userId, untilMs) => e2ee.crossSigning.allowReset(userId, untilMs),
+      onDeviceCreated: (userId, deviceId) => e2ee.onDeviceCreated(userId, deviceId),
+    },
+  });
+  const notifier = new Notifier(deps.clock);
+  const rooms = new RoomService({
+    serverName: deps.config.server_name,
+    clock: deps.clock,
+    signingKey: deps.signingKey,
+    database: deps.database,
+    users: stores.users,
+    limiters: ratelimiters,
+    notifier,
+    defaultRoomVersion: deps.config.default_room_version,
+  });
+  onStop.push(() => rooms.flush());
+  onStop.push(
+    accounts.profile.onProfileChanged.add((e) =>
+      e.field === "displayname" || e.field === "avatar_url" ? rooms.updateProfileInRooms(e.userId) : undefined,
+    ),
+  );
+  const sync = await createSyncServices({ serverName: deps.config.server_name, clock: deps.clock, database: deps.database, notifier, rooms });
+  onStop.push(() => sync.stop());
+  onStop.push(accounts.accountData.onAccountDataChanged.add((e) => sync.streams.changed("account_data", e.streamId, { users: [e.userId] })));
+  sync.registerExtension(e2eeSyncExtension(e2ee));
   return {
     ...deps,
     serverName: deps.config.server_name,
     stores,
-    accessTokens: new AccessTokenService(deps.clock, stores.accessTokens),
-    onStop: [],
+    accessTokens,
+    ratelimiters,
+    ratelimitOverrides,
+    accounts,
+    tokenResolver: mas?.tokenResolver ?? localTokenResolver(accessTokens),
+    masEnabled: mas !== undefined,
+    mas,
+    e2ee,
+    admin,
+    notifier,
+    rooms,
+    sync,
+    onStop,
   };
 }

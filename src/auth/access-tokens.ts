@@ -11,6 +11,16 @@ export interface IssueOptions {
   puppetsUserId?: string;
 }
 
+export interface ResolveOptions {
+  /** Logout accepts an expired refreshable token, so a client can end the session it holds. */
+  allowExpired?: boolean;
+}
+
+/** The localpart of a user id, as embedded in tokens. */
+export function localpartOf(userId: string): string {
+  return userId.slice(1, userId.indexOf(":"));
+}
+
 /** Issues and resolves this server's own access tokens (the non-MAS path). */
 export class AccessTokenService {
   constructor(
@@ -18,11 +28,11 @@ export class AccessTokenService {
     private readonly store: AccessTokensStore,
   ) {}
 
-  async issue(userId: string, deviceId: string | null, opts: IssueOptions = {}): Promise<string> {
-    const localpart = userId.slice(1, userId.indexOf(":"));
-    const token = generateToken("syt", localpart);
+  /** A fresh token and the row to store for it (callers that must store it in their own transaction use this). */
+  mint(userId: string, deviceId: string | null, opts: IssueOptions = {}) {
+    const token = generateToken("syt", localpartOf(userId));
     const now = this.clock.now();
-    await this.store.insert({
+    const row = {
       tokenHash: hashToken(token),
       userId,
       deviceId,
@@ -30,20 +40,29 @@ export class AccessTokenService {
       refreshTokenHash: opts.refreshTokenHash ?? null,
       puppetsUserId: opts.puppetsUserId ?? null,
       createdTs: now,
-    });
+    };
+    return { token, row };
+  }
+
+  async issue(userId: string, deviceId: string | null, opts: IssueOptions = {}): Promise<string> {
+    const { token, row } = this.mint(userId, deviceId, opts);
+    await this.store.insert(row);
     return token;
   }
 
-  async resolve(token: string): Promise<Requester> {
+  async resolve(token: string, opts: ResolveOptions = {}): Promise<Requester> {
     const tokenHash = hashToken(token);
     const row = await this.store.lookup(tokenHash);
     if (!row) throw unknownToken("Unrecognised access token");
-    if (row.validUntilTs !== null && row.validUntilTs <= this.clock.now()) {
+    const now = this.clock.now();
+    if (!opts.allowExpired && row.validUntilTs !== null && row.validUntilTs <= now) {
       // An expired refreshable token: the client should refresh, not log the user out.
       throw unknownToken("Access token has expired", true);
     }
     if (row.deactivated) throw unknownToken("User account has been deactivated");
     if (row.locked) throw new MatrixError(401, "M_USER_LOCKED", "This account has been locked", { soft_logout: true });
+    // The first use of a refreshed token retires the refresh token it came from.
+    if (row.refreshTokenHash !== null && !row.used) await this.store.markUsed(tokenHash, now);
     return {
       userId: row.userId,
       deviceId: row.deviceId,

@@ -27,9 +27,21 @@ function base62(n: number, width: number): string {
  * that pin /sync to a worker by user read the localpart out of it.
  */
 export function generateToken(prefix: "syt" | "syr", localpart: string): string {
-  const b64 = Buffer.from(localpart, "utf8").toString("base64url");
+  // Standard alphabet, unpadded, as Synapse: base64url's "_" would split the token's fields.
+  const b64 = Buffer.from(localpart, "utf8").toString("base64").replace(/=+$/, "");
   const base = `${prefix}_${b64}_${randomString(20)}`;
-  return `${base}_${base62(Bun.hash.crc32(base) >>> 0, 6)}`;
+  return `${base}_${tokenChecksum(base)}`;
+}
+
+function tokenChecksum(base: string): string {
+  return base62(Bun.hash.crc32(base) >>> 0, 6);
+}
+
+/** Whether `token` has the shape generateToken gives, checksum included (a cheap filter before any lookup). */
+export function isWellFormedToken(token: string, prefix: "syt" | "syr"): boolean {
+  const parts = token.split("_");
+  if (parts.length !== 4 || parts[0] !== prefix) return false;
+  return tokenChecksum(parts.slice(0, 3).join("_")) === parts[3];
 }
 
 /** Tokens are stored only as this hash. */

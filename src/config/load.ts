@@ -5,6 +5,7 @@ import { knownEntries } from "./schema.ts";
 export type { ListenerConfig } from "./schema.ts";
 import { rateLimitConfigEntries, normaliseRateLimitConfig, type RateLimitConfig } from "../ratelimit/config.ts";
 import { isValidServerName } from "../matrix/identifiers.ts";
+import { validateMasConfig } from "../mas/config.ts";
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -66,7 +67,9 @@ export function parseConfig(input: unknown, configPath = ""): LoadedConfig {
   if (!result.success) {
     throw new ConfigError(result.issues.map(formatIssue).join("\n"));
   }
-  return { config: normalise(result.output, configPath), warnings };
+  const config = normalise(result.output, configPath);
+  validateMasConfig(config, input as Record<string, unknown>);
+  return { config, warnings };
 }
 
 function normalise(raw: RawConfig, configPath: string): HomeserverConfig {

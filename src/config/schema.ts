@@ -66,8 +66,8 @@ export const databaseSchema = v.variant(
 export const masSchema = v.object({
   enabled: optBool(false),
   endpoint: v.optional(str("a URL"), "http://localhost:8080/"),
-  secret: v.optional(str()),
-  secret_path: v.optional(str("a file path")),
+  secret: v.nullish(str()),
+  secret_path: v.nullish(str("a file path")),
   force_http2: optBool(false),
 });
 
@@ -95,7 +95,7 @@ export const knownEntries = {
   enable_metrics: optBool(false),
   report_stats: v.optional(v.unknown()),
   pid_file: v.optional(v.unknown()),
-  matrix_authentication_service: v.optional(masSchema),
+  matrix_authentication_service: v.nullish(masSchema),
   experimental_features: v.optional(v.record(v.string(), v.unknown()), {}),
   default_room_version: v.optional(str("a room version")),
   macaroon_secret_key: v.optional(str()),

@@ -30,14 +30,14 @@ describe("errors at the edge", () => {
   test("MatrixError becomes {errcode, error, ...extra}", async () => {
     const r = await call("/_matrix/client/v3/forbidden");
     expect(r.status).toBe(403);
-    expect(await r.json()).toEqual({ errcode: "M_FORBIDDEN", error: "no", extra_field: 1 });
+    expect((await r.json()) as any).toEqual({ errcode: "M_FORBIDDEN", error: "no", extra_field: 1 });
   });
 
   test("an unexpected error is 500 M_UNKNOWN with the detail only in the log", async () => {
     capturedLogs.length = 0;
     const r = await call("/_matrix/client/r0/boom");
     expect(r.status).toBe(500);
-    const body = await r.json();
+    const body = (await r.json()) as any;
     expect(body.errcode).toBe("M_UNKNOWN");
     expect(JSON.stringify(body)).not.toContain("secret detail");
     expect(capturedLogs.some((l) => String(l.properties.error).includes("secret detail"))).toBe(true);
@@ -46,23 +46,23 @@ describe("errors at the edge", () => {
   test("non-JSON body is 400 M_NOT_JSON", async () => {
     const r = await call("/_matrix/client/v3/echo", { method: "POST", body: "{not json" });
     expect(r.status).toBe(400);
-    expect((await r.json()).errcode).toBe("M_NOT_JSON");
+    expect(((await r.json()) as any).errcode).toBe("M_NOT_JSON");
   });
 
   test("JSON that is not an object is 400 M_BAD_JSON", async () => {
     const r = await call("/_matrix/client/v3/echo", { method: "POST", body: "[1,2]" });
     expect(r.status).toBe(400);
-    expect((await r.json()).errcode).toBe("M_BAD_JSON");
+    expect(((await r.json()) as any).errcode).toBe("M_BAD_JSON");
   });
 
   test("missing and wrongly typed fields are named", async () => {
     let r = await call("/_matrix/client/v3/echo", { method: "POST", body: "{}" });
     expect(r.status).toBe(400);
-    let body = await r.json();
+    let body = (await r.json()) as any;
     expect(body.errcode).toBe("M_MISSING_PARAM");
     expect(body.error).toContain("name");
     r = await call("/_matrix/client/v3/echo", { method: "POST", body: JSON.stringify({ name: "a", count: "x" }) });
-    body = await r.json();
+    body = (await r.json()) as any;
     expect(r.status).toBe(400);
     expect(body.errcode).toBe("M_INVALID_PARAM");
     expect(body.error).toContain("count");
@@ -72,12 +72,12 @@ describe("errors at the edge", () => {
     const big = JSON.stringify({ name: "x".repeat(MAX_JSON_BODY_BYTES) });
     const r = await call("/_matrix/client/v3/echo", { method: "POST", body: big });
     expect(r.status).toBe(413);
-    expect((await r.json()).errcode).toBe("M_TOO_LARGE");
+    expect(((await r.json()) as any).errcode).toBe("M_TOO_LARGE");
   });
 
   test("valid input passes through", async () => {
     const r = await call("/_matrix/client/v3/echo", { method: "POST", body: JSON.stringify({ name: "a", count: 2 }) });
     expect(r.status).toBe(200);
-    expect(await r.json()).toEqual({ name: "a", count: 2 });
+    expect((await r.json()) as any).toEqual({ name: "a", count: 2 });
   });
 });

@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, ne } from "drizzle-orm";
 import type { Database } from "../database.ts";
 
 export type AccessTokenRow = typeof import("../schema/accounts.ts").accessTokens.$inferSelect;
@@ -23,6 +23,8 @@ export class AccessTokensStore {
         deviceId: t.deviceId,
         validUntilTs: t.validUntilTs,
         puppetsUserId: t.puppetsUserId,
+        refreshTokenHash: t.refreshTokenHash,
+        used: t.used,
         isGuest: u.isGuest,
         admin: u.admin,
         deactivated: u.deactivated,
@@ -33,6 +35,14 @@ export class AccessTokensStore {
       .where(eq(t.tokenHash, tokenHash))
       .limit(1);
     return rows[0];
+  }
+
+  /** Records the first use of a refreshable token (which retires its predecessor refresh token). */
+  async markUsed(tokenHash: string, nowMs: number): Promise<void> {
+    const t = this.database.tables.accessTokens;
+    await this.database.transaction("mark_access_token_used", (tx) =>
+      tx.update(t).set({ used: true, lastUsedTs: nowMs }).where(eq(t.tokenHash, tokenHash)),
+    );
   }
 
   async delete(tokenHash: string): Promise<void> {
@@ -47,5 +57,21 @@ export class AccessTokensStore {
     await this.database.transaction("delete_device_tokens", (tx) =>
       tx.delete(t).where(and(eq(t.userId, userId), eq(t.deviceId, deviceId))),
     );
+  }
+
+  /** Deletes every access and refresh token of the user except `keepTokenHash` (and its refresh token). */
+  async deleteForUser(userId: string, keepTokenHash?: string): Promise<void> {
+    const { accessTokens: t, refreshTokens: r } = this.database.tables;
+    await this.database.transaction("delete_user_tokens", async (tx) => {
+      if (keepTokenHash === undefined) {
+        await tx.delete(t).where(eq(t.userId, userId));
+        await tx.delete(r).where(eq(r.userId, userId));
+        return;
+      }
+      const kept = await tx.select({ refresh: t.refreshTokenHash }).from(t).where(eq(t.tokenHash, keepTokenHash)).limit(1);
+      await tx.delete(t).where(and(eq(t.userId, userId), ne(t.tokenHash, keepTokenHash)));
+      const keepRefresh = kept[0]?.refresh;
+      await tx.delete(r).where(keepRefresh ? and(eq(r.userId, userId), ne(r.tokenHash, keepRefresh)) : eq(r.userId, userId));
+    });
   }
 }

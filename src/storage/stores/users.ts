@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import type { Database } from "../database.ts";
 
 export type UserRow = typeof import("../schema/accounts.ts").users.$inferSelect;
-export type NewUser = typeof import("../schema/accounts.ts").users.$inferInsert;
+export type NewUser = Omit<typeof import("../schema/accounts.ts").users.$inferInsert, "userIdLower">;
 
 export class UsersStore {
   constructor(private readonly database: Database) {}
@@ -13,18 +13,24 @@ export class UsersStore {
     return rows[0];
   }
 
+  /** Every user whose id equals `userId` ignoring case (ids imported from Synapse may have capitals). */
+  async getCaseInsensitive(userId: string): Promise<UserRow[]> {
+    const { db, tables } = this.database;
+    return db.select().from(tables.users).where(eq(tables.users.userIdLower, userId.toLowerCase())).limit(10);
+  }
+
   /** Inserts the user; returns false when the id is already taken. */
   async create(user: NewUser): Promise<boolean> {
     const { tables } = this.database;
     return this.database.transaction("create_user", async (tx) => {
       const existing = await tx.select({ id: tables.users.userId }).from(tables.users).where(eq(tables.users.userId, user.userId)).limit(1);
       if (existing.length > 0) return false;
-      await tx.insert(tables.users).values(user);
+      await tx.insert(tables.users).values({ ...user, userIdLower: user.userId.toLowerCase() });
       return true;
     });
   }
 
-  async update(userId: string, fields: Partial<Omit<UserRow, "userId">>): Promise<void> {
+  async update(userId: string, fields: Partial<Omit<UserRow, "userId" | "userIdLower">>): Promise<void> {
     const { tables } = this.database;
     await this.database.transaction("update_user", (tx) =>
       tx.update(tables.users).set(fields).where(eq(tables.users.userId, userId)),

@@ -1,0 +1,187 @@
+/**
+ * Events sent per second into one room by 1, 10 and 50 concurrent senders, and the
+ * latency of a /messages page of 100, over HTTP. The homeserver runs in this process;
+ * the load generator runs in a subprocess (this file with --client), so client and
+ * server each get a core on a 2-core machine.
+ *
+ *   ./node_modules/.bin/bun bench/events.ts                 # SQLite
+ *   HEARTH_BENCH_POSTGRES=postgres://postgres@127.0.0.1:5432/test ./node_modules/.bin/bun bench/events.ts
+ *
+ * Env: BENCH_SECONDS (per scenario, default 5), BENCH_CONCURRENCY (e.g. "1,10,50").
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import postgres from "postgres";
+import { parseConfig } from "../src/config/load.ts";
+import { createHomeserver } from "../src/homeserver.ts";
+
+interface ClientJob {
+  baseUrl: string;
+  roomId: string;
+  tokens: string[];
+  concurrency: number;
+  seconds: number;
+  messagesPages: number;
+}
+
+interface ClientResult {
+  sent: number;
+  errors: number;
+  seconds: number;
+  latenciesMs: number[];
+  pageLatenciesMs: number[];
+}
+
+const BIG = { per_second: 1_000_000, burst_count: 1_000_000 };
+
+if (process.argv.includes("--client")) {
+  const job = JSON.parse(process.argv[process.argv.indexOf("--client") + 1]!) as ClientJob;
+  console.log(JSON.stringify(await runClient(job)));
+  process.exit(0);
+}
+
+async function runClient(job: ClientJob): Promise<ClientResult> {
+  const room = encodeURIComponent(job.roomId);
+  const latenciesMs: number[] = [];
+  let sent = 0;
+  let errors = 0;
+  const started = performance.now();
+  const deadline = started + job.seconds * 1000;
+  await Promise.all(
+    Array.from({ length: job.concurrency }, async (_, worker) => {
+      const token = job.tokens[worker % job.tokens.length]!;
+      for (let i = 0; performance.now() < deadline; i++) {
+        const t0 = performance.now();
+        const res = await fetch(`${job.baseUrl}/_matrix/client/v3/rooms/${room}/send/m.room.message/w${worker}-${i}-${started}`, {
+          method: "PUT",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: JSON.stringify({ msgtype: "m.text", body: `message ${i} from worker ${worker}` }),
+        });
+        await res.arrayBuffer();
+        if (res.status === 200) {
+          sent++;
+          latenciesMs.push(performance.now() - t0);
+        } else {
+          errors++;
+        }
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const pageLatenciesMs: number[] = [];
+  for (let i = 0; i < job.messagesPages; i++) {
+    const t0 = performance.now();
+    const res = await fetch(`${job.baseUrl}/_matrix/client/v3/rooms/${room}/messages?dir=b&limit=100`, {
+      headers: { authorization: `Bearer ${job.tokens[0]}` },
+    });
+    const body = (await res.json()) as { chunk?: unknown[] };
+    if (res.status !== 200 || body.chunk?.length !== 100) throw new Error(`/messages failed: ${res.status}`);
+    pageLatenciesMs.push(performance.now() - t0);
+  }
+  return { sent, errors, seconds, latenciesMs, pageLatenciesMs };
+}
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function runServer(label: string, database: Record<string, unknown>, dir: string): Promise<string[]> {
+  const { config } = parseConfig(
+    {
+      server_name: "bench.local",
+      database,
+      signing_key_path: join(dir, `${label}.signing.key`),
+      enable_registration: true,
+      enable_registration_without_verification: true,
+      log_level: "warning",
+      rc_message: BIG,
+      rc_registration: BIG,
+      rc_joins: { local: BIG, remote: BIG },
+      rc_joins_per_room: BIG,
+      rc_room_creation: BIG,
+    },
+    join(dir, "homeserver.yaml"),
+  );
+  const hs = createHomeserver(config, { listen: false });
+  await hs.start();
+  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, idleTimeout: 255, fetch: (req, srv) => hs.fetch(req, srv) });
+  const baseUrl = `http://127.0.0.1:${server.port}`;
+  const rows: string[] = [];
+  try {
+    const tokens: string[] = [];
+    for (let i = 0; i < 50; i++) tokens.push(await registerUser(baseUrl, `sender${i}`));
+    const create = await post(baseUrl, "/createRoom", tokens[0]!, { preset: "public_chat", name: "bench" });
+    const roomId = create.room_id as string;
+    for (const token of tokens.slice(1)) await post(baseUrl, `/rooms/${encodeURIComponent(roomId)}/join`, token, {});
+
+    const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+    const levels = (process.env.BENCH_CONCURRENCY ?? "1,10,50").split(",").map(Number);
+    for (const concurrency of levels) {
+      const job: ClientJob = { baseUrl, roomId, tokens, concurrency, seconds, messagesPages: concurrency === levels.at(-1) ? 200 : 0 };
+      const proc = Bun.spawn([process.execPath, import.meta.path, "--client", JSON.stringify(job)], { stdout: "pipe", stderr: "inherit" });
+      const out = await new Response(proc.stdout).text();
+      if ((await proc.exited) !== 0) throw new Error("load generator failed");
+      const result = JSON.parse(out.trim().split("\n").at(-1)!) as ClientResult;
+      const rate = result.sent / result.seconds;
+      rows.push(
+        `| ${label} | ${concurrency} | ${rate.toFixed(0)} | ${percentile(result.latenciesMs, 50).toFixed(2)} | ${percentile(result.latenciesMs, 99).toFixed(2)} | ${result.errors} |`,
+      );
+      if (result.pageLatenciesMs.length > 0) {
+        rows.push(
+          `| ${label} | /messages limit=100 (${result.pageLatenciesMs.length}×) | - | ${percentile(result.pageLatenciesMs, 50).toFixed(2)} | ${percentile(result.pageLatenciesMs, 99).toFixed(2)} | 0 |`,
+        );
+      }
+    }
+  } finally {
+    server.stop(true);
+    await hs.stop();
+  }
+  return rows;
+}
+
+async function post(baseUrl: string, path: string, token: string | undefined, body: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(`${baseUrl}/_matrix/client/v3${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  const json = (await res.json()) as Record<string, unknown>;
+  if (res.status !== 200 && res.status !== 401) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function registerUser(baseUrl: string, username: string): Promise<string> {
+  const first = await post(baseUrl, "/register", undefined, { username, password: "bench password" });
+  const done = await post(baseUrl, "/register", undefined, {
+    username,
+    password: "bench password",
+    auth: { type: "m.login.dummy", session: first.session },
+  });
+  return done.access_token as string;
+}
+
+const dir = mkdtempSync(join(tmpdir(), "hearth-bench-events-"));
+const rows: string[] = [];
+try {
+  rows.push(...(await runServer("SQLite", { name: "sqlite3", args: { database: join(dir, "bench.db") } }, dir)));
+  const pgUrl = process.env.HEARTH_BENCH_POSTGRES;
+  if (pgUrl) {
+    const schema = `hearth_bench_${process.pid}`;
+    const admin = postgres(pgUrl, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`CREATE SCHEMA "${schema}"`);
+    try {
+      rows.push(...(await runServer("PostgreSQL", { name: "psycopg2", args: { url: pgUrl, schema, cp_min: 1, cp_max: 10 } }, dir)));
+    } finally {
+      await admin.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.end();
+    }
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log("| database | concurrent senders | events/s | p50 ms | p99 ms | errors |");
+console.log("|---|---|---|---|---|---|");
+for (const row of rows) console.log(row);

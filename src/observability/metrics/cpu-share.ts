@@ -1,0 +1,75 @@
+/** CPU seconds attributed to one unit of work. */
+export interface CpuTime {
+  user: number;
+  system: number;
+}
+
+/** Where a unit of work started on the shared CPU integral. */
+export interface CpuMark {
+  user: number;
+  system: number;
+}
+
+/**
+ * Bun cannot measure CPU time per async task (no per-context rusage, no
+ * async_hooks before/after callbacks). This is the approximation Hearth uses
+ * for the `ru_utime`/`ru_stime` metrics and the access log: the process's
+ * CPU time (getrusage through `process.cpuUsage()`) is split evenly between
+ * the units of work (requests, background processes) running at the time.
+ * Each unit's share is the integral of `cpu delta / units running` over its
+ * lifetime, so the shares of all units add up to the process's CPU time while
+ * any unit was running. Work done while nothing is running (timers, GC when
+ * idle) is not attributed. An idle long-poll gets the same share as a busy
+ * request running beside it; the totals are right, the split is a guess.
+ */
+export class CpuShare {
+  #active = 0;
+  #perUnit: CpuTime = { user: 0, system: 0 };
+  #last: { user: number; system: number };
+
+  /** `sample` returns cumulative process CPU in microseconds, as process.cpuUsage() does. */
+  constructor(private readonly sample: () => { user: number; system: number }) {
+    this.#last = sample();
+  }
+
+  get active(): number {
+    return this.#active;
+  }
+
+  begin(): CpuMark {
+    this.#advance();
+    this.#active++;
+    return { ...this.#perUnit };
+  }
+
+  /**
+   * A mark that does not count as a unit: `since(mark)` is then what each
+   * running unit received in between (used to time blocks inside a request).
+   */
+  mark(): CpuMark {
+    this.#advance();
+    return { ...this.#perUnit };
+  }
+
+  /** CPU attributed to the unit since `mark`, without ending it. */
+  since(mark: CpuMark): CpuTime {
+    this.#advance();
+    return { user: Math.max(0, this.#perUnit.user - mark.user), system: Math.max(0, this.#perUnit.system - mark.system) };
+  }
+
+  end(mark: CpuMark): CpuTime {
+    const used = this.since(mark);
+    this.#active = Math.max(0, this.#active - 1);
+    return used;
+  }
+
+  #advance(): void {
+    const now = this.sample();
+    if (this.#active > 0) {
+      // Negative deltas (clock adjustments, counter quirks) are clamped to 0, as Synapse does.
+      this.#perUnit.user += Math.max(0, now.user - this.#last.user) / 1e6 / this.#active;
+      this.#perUnit.system += Math.max(0, now.system - this.#last.system) / 1e6 / this.#active;
+    }
+    this.#last = now;
+  }
+}

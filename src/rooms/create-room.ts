@@ -1,0 +1,171 @@
+// POST /createRoom: the initial events in the spec's order, built in memory on a new
+// head and persisted in one transaction, so a room exists completely or not at all.
+import { randomBytes } from "node:crypto";
+import type { Requester } from "../http/context.ts";
+import { MatrixError, invalidParam, tooLarge } from "../http/errors.ts";
+import { AuthError, authorizeEvent } from "../matrix/auth-rules.ts";
+import { CanonicalJsonError } from "../matrix/canonical-json.ts";
+import { buildEvent, eventSizeProblem } from "../matrix/events.ts";
+import { isValidLocalpart, isValidRoomAlias, isValidUserId } from "../matrix/identifiers.ts";
+import { CREATABLE_ROOM_VERSIONS, DEFAULT_ROOM_VERSION, getRoomVersion, type RoomVersion } from "../matrix/room-versions.ts";
+import type { SigningKey } from "../matrix/signing.ts";
+import type { Clock } from "../observability/clock.ts";
+import type { RateLimiters } from "../ratelimit/limiters.ts";
+import type { UsersStore } from "../storage/stores/users.ts";
+import type { RoomAliases } from "./aliases.ts";
+import { applyBuiltEvent, type NewEvent } from "./event-builder.ts";
+import type { EventWriter } from "./event-writer.ts";
+import type { RoomEvents } from "./room-events.ts";
+import type { RoomHead, RoomHeadCache } from "./room-head.ts";
+import { initialStateEvents, type CreateRoomRequest } from "./create-room-state.ts";
+
+export type { CreateRoomRequest } from "./create-room-state.ts";
+
+export interface CreateRoomDeps {
+  serverName: string;
+  signingKey: SigningKey;
+  clock: Clock;
+  defaultRoomVersion?: string;
+  heads: RoomHeadCache;
+  writer: EventWriter;
+  events: RoomEvents;
+  users: UsersStore;
+  limiters: RateLimiters;
+  aliases: () => RoomAliases;
+}
+
+const ROOM_ID_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+function randomRoomLocalpart(): string {
+  return Array.from(randomBytes(18), (b) => ROOM_ID_CHARS[b % ROOM_ID_CHARS.length]).join("");
+}
+
+export async function createRoom(
+  deps: CreateRoomDeps,
+  requester: Requester,
+  req: CreateRoomRequest,
+): Promise<{ roomId: string; alias?: string }> {
+  const userId = requester.userId;
+  if (requester.isGuest) throw new MatrixError(403, "M_GUEST_ACCESS_FORBIDDEN", "Guest access not allowed");
+  const versionId = req.room_version ?? deps.defaultRoomVersion ?? DEFAULT_ROOM_VERSION;
+  const rv = getRoomVersion(versionId);
+  if (!rv || !CREATABLE_ROOM_VERSIONS.includes(versionId)) {
+    throw new MatrixError(400, "M_UNSUPPORTED_ROOM_VERSION", "Your homeserver does not support this room version");
+  }
+  const invitees = [...new Set(req.invite ?? [])];
+  for (const u of invitees) if (!isValidUserId(u, { historical: true })) throw invalidParam(`Invalid user id in invite: ${u}`);
+  if (invitees.length > 0) deps.limiters.invitesPerRoom.ratelimit({ requester: userId, nActions: invitees.length });
+
+  let alias: string | undefined;
+  if (req.room_alias_name !== undefined) {
+    alias = `#${req.room_alias_name}:${deps.serverName}`;
+    if (!isValidLocalpart(req.room_alias_name, { historical: true }) || req.room_alias_name.length === 0 || !isValidRoomAlias(alias)) {
+      throw invalidParam("Invalid characters in room alias");
+    }
+    await deps.aliases().checkAvailable(alias, userId);
+  }
+
+  const preset = req.preset ?? (req.visibility === "public" ? "public_chat" : "private_chat");
+  const createContent = creationContent(rv, req, userId, preset, invitees);
+  const now = deps.clock.now();
+  let create;
+  try {
+    create = buildEvent(
+      {
+        roomVersion: rv,
+        roomId: rv.roomIdIsCreateEventHash ? undefined : `!${randomRoomLocalpart()}:${deps.serverName}`,
+        sender: userId,
+        type: "m.room.create",
+        stateKey: "",
+        content: createContent,
+        prevEvents: [],
+        authEvents: [],
+        depth: 1,
+        originServerTs: now,
+      },
+      deps.serverName,
+      deps.signingKey,
+    );
+  } catch (err) {
+    if (err instanceof CanonicalJsonError || err instanceof TypeError) throw new MatrixError(400, "M_BAD_JSON", err.message);
+    throw err;
+  }
+  const sizeProblem = eventSizeProblem(create.pdu, create.eventId);
+  if (sizeProblem) throw tooLarge(sizeProblem);
+  try {
+    authorizeEvent(create.pdu, new Map(), rv);
+  } catch (err) {
+    if (err instanceof AuthError) throw new MatrixError(400, "M_BAD_JSON", `Invalid creation_content: ${err.reason}`);
+    throw err;
+  }
+  const roomId = rv.roomIdIsCreateEventHash ? `!${create.eventId.slice(1)}` : create.pdu.room_id!;
+
+  const head: RoomHead = {
+    roomId,
+    roomVersion: rv,
+    create,
+    state: new Map(),
+    members: new Map(),
+    allMembersKnown: true,
+    extremities: [],
+    depth: 0,
+    pending: 0,
+    persistedStateGroup: null,
+    invalid: false,
+  };
+  const createSpec: NewEvent = { type: "m.room.create", stateKey: "", content: createContent, sender: userId };
+  const built = [applyBuiltEvent(head, createSpec, create)];
+  const profile = await profileOf(deps.users, userId);
+  const inviteeProfiles = new Map<string, Record<string, unknown>>();
+  for (const u of invitees) inviteeProfiles.set(u, await profileOf(deps.users, u));
+  const rest = initialStateEvents(rv, req, { userId, preset, alias, invitees, profile, inviteeProfiles });
+  built.push(...deps.events.buildAll(head, rest));
+
+  deps.heads.add(head);
+  const roomType = typeof createContent.type === "string" ? createContent.type : null;
+  await deps.writer.submit(head, built, {
+    roomId,
+    roomVersion: rv.id,
+    creator: userId,
+    createdTs: now,
+    isPublic: req.visibility === "public",
+    roomType,
+  });
+  if (alias !== undefined) await deps.aliases().create(alias, roomId, userId);
+  return alias !== undefined ? { roomId, alias } : { roomId };
+}
+
+function creationContent(
+  rv: RoomVersion,
+  req: CreateRoomRequest,
+  userId: string,
+  preset: string,
+  invitees: string[],
+): Record<string, unknown> {
+  const content: Record<string, unknown> = { ...(req.creation_content ?? {}) };
+  delete content.creator;
+  content.room_version = rv.id;
+  if (!rv.implicitRoomCreator) content.creator = userId;
+  if (rv.privilegedCreators) {
+    const extra = content.additional_creators;
+    if (extra !== undefined && (!Array.isArray(extra) || !extra.every((u) => typeof u === "string" && isValidUserId(u, { historical: true })))) {
+      throw invalidParam("additional_creators must be a list of user ids");
+    }
+    const creators = new Set<string>(Array.isArray(extra) ? (extra as string[]) : []);
+    if (preset === "trusted_private_chat") for (const u of invitees) creators.add(u);
+    creators.delete(userId);
+    if (creators.size > 0) content.additional_creators = [...creators];
+    else delete content.additional_creators;
+  } else {
+    delete content.additional_creators;
+  }
+  return content;
+}
+
+async function profileOf(users: UsersStore, userId: string): Promise<Record<string, unknown>> {
+  const user = await users.get(userId);
+  const out: Record<string, unknown> = {};
+  if (user?.displayname) out.displayname = user.displayname;
+  if (user?.avatarUrl) out.avatar_url = user.avatarUrl;
+  return out;
+}

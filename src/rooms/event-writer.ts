@@ -1,0 +1,120 @@
+// The write queue: built events wait here and are committed several at a time, one
+// transaction per batch, in the order they were built. While a batch commits the next
+// one gathers, so concurrent senders share the cost of a commit. After a commit the
+// notifier hears of every event, in stream order.
+import { getLogger } from "@logtape/logtape";
+import { MatrixError } from "../http/errors.ts";
+import type { EventNotifier } from "../notifier/notifier.ts";
+import type { EventPersistStore, RoomEventBatch, RoomToCreate } from "../storage/stores/event-persist.ts";
+import type { BuiltEvent } from "./event-builder.ts";
+import type { RoomHead, RoomHeadCache } from "./room-head.ts";
+
+export interface PersistedEvent {
+  eventId: string;
+  roomId: string;
+  streamOrdering: number;
+  built: BuiltEvent;
+}
+
+interface Submission {
+  head: RoomHead;
+  events: BuiltEvent[];
+  create?: RoomToCreate;
+  resolve(result: PersistedEvent[]): void;
+  reject(err: unknown): void;
+}
+
+const log = () => getLogger(["hearth", "rooms", "writer"]);
+
+export class EventWriter {
+  readonly #queue: Submission[] = [];
+  #draining: Promise<void> | null = null;
+
+  constructor(
+    private readonly store: EventPersistStore,
+    private readonly heads: RoomHeadCache,
+    private readonly notifier: EventNotifier,
+    private readonly maxBatchEvents = 1000,
+  ) {}
+
+  /** Persists events built on `head` (in order, atomically with each other). */
+  submit(head: RoomHead, events: BuiltEvent[], create?: RoomToCreate): Promise<PersistedEvent[]> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ head, events, create, resolve, reject });
+      this.#draining ??= this.#drain().finally(() => (this.#draining = null));
+    });
+  }
+
+  /** Resolves once everything submitted so far is committed or failed. */
+  async flush(): Promise<void> {
+    await this.#draining;
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch: Submission[] = [];
+      let size = 0;
+      while (this.#queue.length > 0 && (batch.length === 0 || size + this.#queue[0]!.events.length <= this.maxBatchEvents)) {
+        const next = this.#queue.shift()!;
+        if (next.head.invalid) {
+          next.head.pending -= next.events.length;
+          next.reject(new MatrixError(500, "M_UNKNOWN", "An earlier event in this room failed to persist"));
+          continue;
+        }
+        batch.push(next);
+        size += next.events.length;
+      }
+      if (batch.length > 0) await this.#commit(batch);
+    }
+  }
+
+  async #commit(batch: Submission[]): Promise<void> {
+    const byRoom = new Map<RoomHead, RoomEventBatch>();
+    for (const s of batch) {
+      let rb = byRoom.get(s.head);
+      if (!rb) {
+        rb = { roomId: s.head.roomId, prevStateGroup: s.head.persistedStateGroup, events: [], extremities: [] };
+        byRoom.set(s.head, rb);
+      }
+      if (s.create) rb.create = s.create;
+      for (const e of s.events) rb.events.push(e.row);
+      const last = s.events.at(-1);
+      if (last) rb.extremities = last.extremitiesAfter;
+    }
+    let result;
+    try {
+      result = await this.store.persist([...byRoom.values()]);
+    } catch (err) {
+      log().error("Persisting {count} events failed: {error}", { count: batch.reduce((n, s) => n + s.events.length, 0), error: err });
+      for (const s of batch) {
+        s.head.pending -= s.events.length;
+        this.heads.invalidate(s.head);
+        s.reject(err);
+      }
+      return;
+    }
+    for (const [head, rb] of byRoom) {
+      const group = result.stateGroups.get(rb.roomId);
+      if (group) head.persistedStateGroup = group;
+    }
+    for (const s of batch) {
+      s.head.pending -= s.events.length;
+      const persisted = s.events.map((built) => ({
+        eventId: built.eventId,
+        roomId: built.head.roomId,
+        streamOrdering: result.streamOrderings.get(built.eventId)!,
+        built,
+      }));
+      for (const p of persisted) {
+        const r = p.built.row;
+        this.notifier.onNewEvent(p.roomId, p.streamOrdering, {
+          type: r.type,
+          stateKey: r.stateKey,
+          sender: r.sender,
+          membership: r.membership,
+        });
+      }
+      s.resolve(persisted);
+    }
+  }
+}

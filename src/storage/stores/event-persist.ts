@@ -1,0 +1,211 @@
+import type { Database, Db } from "../database.ts";
+import { SqlExec } from "./sql-exec.ts";
+import { StateGroupsStore, type StateGroupInfo } from "./state-groups.ts";
+
+export interface EventToPersist {
+  eventId: string;
+  roomId: string;
+  depth: number;
+  type: string;
+  stateKey: string | null;
+  sender: string;
+  originServerTs: number;
+  membership: string | null;
+  /** JSON text of the PDU. */
+  pduJson: string;
+  unsigned: Record<string, unknown> | null;
+  relType: string | null;
+  relatesTo: string | null;
+  containsUrl: boolean;
+  /** For m.room.redaction: the event it redacts. */
+  redacts: string | null;
+  /** Member events: the profile in the content. */
+  displayname: string | null;
+  avatarUrl: string | null;
+  txn?: { scope: string; txnId: string; createdTs: number };
+}
+
+export interface RoomToCreate {
+  roomId: string;
+  roomVersion: string;
+  creator: string;
+  createdTs: number;
+  isPublic: boolean;
+  roomType: string | null;
+}
+
+/** The events of one room in one transaction, in order. */
+export interface RoomEventBatch {
+  roomId: string;
+  create?: RoomToCreate;
+  /** The state group after the room's last persisted event; null for a new room. */
+  prevStateGroup: StateGroupInfo | null;
+  events: EventToPersist[];
+  /** The room's forward extremities after the last event. */
+  extremities: string[];
+}
+
+export interface PersistResult {
+  streamOrderings: Map<string, number>;
+  /** Each room's state group after its last event. */
+  stateGroups: Map<string, StateGroupInfo>;
+}
+
+/** Writes batches of new events: event rows, state groups, current state, memberships, extremities. */
+export class EventPersistStore {
+  private readonly stateGroups: StateGroupsStore;
+  private readonly sql: SqlExec;
+
+  constructor(private readonly database: Database) {
+    this.stateGroups = new StateGroupsStore(database);
+    this.sql = new SqlExec(database);
+  }
+
+  /** One transaction for every batch; the caller merges a room's batches, keeping their order. */
+  persist(batches: RoomEventBatch[]): Promise<PersistResult> {
+    return this.database.transaction("persist_events", (tx) => this.#persist(tx, batches));
+  }
+
+  async #persist(tx: Db, batches: RoomEventBatch[]): Promise<PersistResult> {
+    const all = batches.flatMap((b) => b.events);
+    const stateCount = all.filter((e) => e.stateKey !== null).length;
+    let nextStream = (await this.#allocate(tx, "events", all.length)) - all.length + 1;
+    let nextGroup = stateCount > 0 ? (await this.#allocate(tx, "state_groups", stateCount)) - stateCount + 1 : 0;
+
+    const created = batches.flatMap((b) => (b.create ? [b.create] : []));
+    await this.sql.insertMany(
+      tx,
+      "rooms",
+      ["room_id", "room_version", "creator", "created_ts", "is_public", "room_type"],
+      created.map((r) => [r.roomId, r.roomVersion, r.creator, r.createdTs, r.isPublic, r.roomType]),
+    );
+
+    const streamOrderings = new Map<string, number>();
+    const groupsAfter = new Map<string, StateGroupInfo>();
+    const eventRows: unknown[][] = [];
+    const currentState = new Map<string, unknown[]>();
+    const memberships = new Map<string, unknown[]>();
+    for (const batch of batches) {
+      let group = batch.prevStateGroup;
+      for (const e of batch.events) {
+        const streamOrdering = nextStream++;
+        streamOrderings.set(e.eventId, streamOrdering);
+        if (e.stateKey !== null) {
+          group = await this.stateGroups.write(tx, e.roomId, nextGroup++, group, [
+            { type: e.type, stateKey: e.stateKey, eventId: e.eventId },
+          ]);
+          currentState.set(`${e.roomId}\u0000${e.type}\u0000${e.stateKey}`, [e.roomId, e.type, e.stateKey, e.eventId]);
+          if (e.type === "m.room.member" && e.membership !== null) {
+            memberships.set(`${e.roomId}\u0000${e.stateKey}`, [
+              e.roomId,
+              e.stateKey,
+              e.membership,
+              e.eventId,
+              streamOrdering,
+              e.sender,
+              e.displayname,
+              e.avatarUrl,
+              false,
+            ]);
+          }
+        }
+        if (!group) throw new Error(`room ${e.roomId} has no state before event ${e.eventId}`);
+        eventRows.push([
+          streamOrdering,
+          e.eventId,
+          e.roomId,
+          e.depth,
+          e.type,
+          e.stateKey,
+          e.sender,
+          e.originServerTs,
+          e.membership,
+          e.pduJson,
+          e.unsigned ? JSON.stringify(e.unsigned) : null,
+          group.id,
+          e.relType,
+          e.relatesTo,
+          e.containsUrl,
+          e.txn?.scope ?? null,
+          e.txn?.txnId ?? null,
+        ]);
+      }
+      if (group) groupsAfter.set(batch.roomId, group);
+    }
+
+    await this.sql.insertMany(tx, "events", EVENT_COLUMNS, eventRows);
+    await this.sql.insertMany(
+      tx,
+      "room_current_state",
+      ["room_id", "type", "state_key", "event_id"],
+      [...currentState.values()],
+      "ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id",
+    );
+    await this.sql.insertMany(
+      tx,
+      "room_memberships",
+      ["room_id", "user_id", "membership", "event_id", "stream_ordering", "sender", "displayname", "avatar_url", "forgotten"],
+      [...memberships.values()],
+      `ON CONFLICT (room_id, user_id) DO UPDATE SET membership = excluded.membership, event_id = excluded.event_id,
+         stream_ordering = excluded.stream_ordering, sender = excluded.sender, displayname = excluded.displayname,
+         avatar_url = excluded.avatar_url, forgotten = excluded.forgotten`,
+    );
+
+    for (const b of batches) {
+      await this.sql.run(tx, "DELETE FROM room_forward_extremities WHERE room_id = ?", [b.roomId]);
+    }
+    const extremities = new Map<string, unknown[]>();
+    for (const b of batches) for (const id of b.extremities) extremities.set(`${b.roomId}\u0000${id}`, [b.roomId, id]);
+    await this.sql.insertMany(tx, "room_forward_extremities", ["room_id", "event_id"], [...extremities.values()]);
+
+    await this.sql.insertMany(
+      tx,
+      "event_txn_ids",
+      ["scope", "room_id", "txn_id", "event_id", "created_ts"],
+      all.flatMap((e) => (e.txn ? [[e.txn.scope, e.roomId, e.txn.txnId, e.eventId, e.txn.createdTs]] : [])),
+      "ON CONFLICT DO NOTHING",
+    );
+
+    for (const e of all) {
+      if (e.redacts === null) continue;
+      // Redacted content loses its relation too.
+      await this.sql.run(
+        tx,
+        "UPDATE events SET redacted_by = ?, rel_type = NULL, relates_to = NULL WHERE event_id = ? AND room_id = ? AND redacted_by IS NULL",
+        [e.eventId, e.redacts, e.roomId],
+      );
+    }
+    return { streamOrderings, stateGroups: groupsAfter };
+  }
+
+  /** Hands out `n` positions on `stream` (a stream_positions row); returns the last one. */
+  async #allocate(tx: Db, stream: string, n: number): Promise<number> {
+    const rows = await this.sql.rows<{ position: number | string }>(
+      tx,
+      `INSERT INTO stream_positions (stream, position) VALUES (?, ?)
+       ON CONFLICT (stream) DO UPDATE SET position = stream_positions.position + excluded.position RETURNING position`,
+      [stream, n],
+    );
+    return Number(rows[0]!.position);
+  }
+}
+
+const EVENT_COLUMNS = [
+  "stream_ordering",
+  "event_id",
+  "room_id",
+  "depth",
+  "type",
+  "state_key",
+  "sender",
+  "origin_server_ts",
+  "membership",
+  "pdu",
+  "unsigned",
+  "state_group",
+  "rel_type",
+  "relates_to",
+  "contains_url",
+  "txn_scope",
+  "txn_id",
+];

@@ -1,0 +1,147 @@
+import { and, eq, inArray, ne, notInArray, sql, type SQL } from "drizzle-orm";
+import type { Database } from "../database.ts";
+
+export type RoomRow = typeof import("../schema/rooms.ts").rooms.$inferSelect;
+export type MembershipRow = typeof import("../schema/rooms.ts").roomMemberships.$inferSelect;
+
+export interface StateEventRow {
+  type: string;
+  stateKey: string;
+  eventId: string;
+  pdu: string;
+  depth: number;
+  stateGroup: number;
+}
+
+/** Rooms, their current state, current memberships and forward extremities. */
+export class RoomsStore {
+  constructor(private readonly database: Database) {}
+
+  async get(roomId: string): Promise<RoomRow | undefined> {
+    const { db, tables } = this.database;
+    const rows = await db.select().from(tables.rooms).where(eq(tables.rooms.roomId, roomId)).limit(1);
+    return rows[0];
+  }
+
+  async setPublic(roomId: string, isPublic: boolean): Promise<void> {
+    const t = this.database.tables.rooms;
+    await this.database.transaction("set_room_is_public", (tx) => tx.update(t).set({ isPublic }).where(eq(t.roomId, roomId)));
+  }
+
+  /**
+   * Current state events of a room, joined with their events. `types` limits the
+   * types; `excludeTypes` drops some (the head cache loads everything but members).
+   */
+  async currentState(roomId: string, opts: { types?: string[]; excludeTypes?: string[] } = {}): Promise<StateEventRow[]> {
+    const { db, tables } = this.database;
+    const cs = tables.roomCurrentState;
+    const e = tables.events;
+    const conds: SQL[] = [eq(cs.roomId, roomId)];
+    if (opts.types) conds.push(inArray(cs.type, opts.types));
+    if (opts.excludeTypes?.length) conds.push(notInArray(cs.type, opts.excludeTypes));
+    return db
+      .select({ type: cs.type, stateKey: cs.stateKey, eventId: e.eventId, pdu: e.pdu, depth: e.depth, stateGroup: e.stateGroup })
+      .from(cs)
+      .innerJoin(e, eq(e.eventId, cs.eventId))
+      .where(and(...conds));
+  }
+
+  async currentStateEventId(roomId: string, type: string, stateKey: string): Promise<string | undefined> {
+    const cs = this.database.tables.roomCurrentState;
+    const rows = await this.database.db
+      .select({ eventId: cs.eventId })
+      .from(cs)
+      .where(and(eq(cs.roomId, roomId), eq(cs.type, type), eq(cs.stateKey, stateKey)))
+      .limit(1);
+    return rows[0]?.eventId;
+  }
+
+  /** Current member events of the given users (absent users have no membership). */
+  async memberEvents(roomId: string, userIds: string[]): Promise<Map<string, { eventId: string; pdu: string }>> {
+    const out = new Map<string, { eventId: string; pdu: string }>();
+    if (userIds.length === 0) return out;
+    const { db, tables } = this.database;
+    const m = tables.roomMemberships;
+    const e = tables.events;
+    const rows = await db
+      .select({ userId: m.userId, eventId: e.eventId, pdu: e.pdu })
+      .from(m)
+      .innerJoin(e, eq(e.eventId, m.eventId))
+      .where(and(eq(m.roomId, roomId), inArray(m.userId, userIds)));
+    for (const r of rows) out.set(r.userId, { eventId: r.eventId, pdu: r.pdu });
+    return out;
+  }
+
+  async membership(roomId: string, userId: string): Promise<MembershipRow | undefined> {
+    const m = this.database.tables.roomMemberships;
+    const rows = await this.database.db
+      .select()
+      .from(m)
+      .where(and(eq(m.roomId, roomId), eq(m.userId, userId)))
+      .limit(1);
+    return rows[0];
+  }
+
+  /** Rooms where the user's current membership is one of `memberships`. */
+  async roomsForUser(userId: string, memberships: string[] = ["join"]): Promise<MembershipRow[]> {
+    const m = this.database.tables.roomMemberships;
+    return this.database.db
+      .select()
+      .from(m)
+      .where(and(eq(m.userId, userId), inArray(m.membership, memberships)));
+  }
+
+  async members(roomId: string, membership?: string): Promise<MembershipRow[]> {
+    const m = this.database.tables.roomMemberships;
+    const conds: SQL[] = [eq(m.roomId, roomId)];
+    if (membership) conds.push(eq(m.membership, membership));
+    return this.database.db.select().from(m).where(and(...conds));
+  }
+
+  async countMembers(roomId: string, membership = "join"): Promise<number> {
+    const m = this.database.tables.roomMemberships;
+    const rows = await this.database.db
+      .select({ n: sql<number>`count(*)` })
+      .from(m)
+      .where(and(eq(m.roomId, roomId), eq(m.membership, membership)));
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /** /forget: only a membership that is no longer join/invite/knock can be forgotten. */
+  async forget(roomId: string, userId: string): Promise<void> {
+    const m = this.database.tables.roomMemberships;
+    await this.database.transaction("forget_room", (tx) =>
+      tx
+        .update(m)
+        .set({ forgotten: true })
+        .where(and(eq(m.roomId, roomId), eq(m.userId, userId), inArray(m.membership, ["leave", "ban"]))),
+    );
+  }
+
+  /** Rooms that share a joined member with `userId` other than themselves: for profile updates. */
+  async joinedRoomIds(userId: string): Promise<string[]> {
+    const rows = await this.roomsForUser(userId, ["join"]);
+    return rows.map((r) => r.roomId);
+  }
+
+  async forwardExtremities(roomId: string): Promise<Array<{ eventId: string; depth: number; stateGroup: number; streamOrdering: number }>> {
+    const { db, tables } = this.database;
+    const fx = tables.roomForwardExtremities;
+    const e = tables.events;
+    return db
+      .select({ eventId: e.eventId, depth: e.depth, stateGroup: e.stateGroup, streamOrdering: e.streamOrdering })
+      .from(fx)
+      .innerJoin(e, eq(e.eventId, fx.eventId))
+      .where(eq(fx.roomId, roomId));
+  }
+
+  /** Users other than `userId` whose membership in a room is `join`, for the rooms given. */
+  async otherJoinedCount(roomId: string, userId: string): Promise<number> {
+    const m = this.database.tables.roomMemberships;
+    const rows = await this.database.db
+      .select({ n: sql<number>`count(*)` })
+      .from(m)
+      .where(and(eq(m.roomId, roomId), eq(m.membership, "join"), ne(m.userId, userId)));
+    return Number(rows[0]?.n ?? 0);
+  }
+}

@@ -1,0 +1,53 @@
+import { sql, type SQL } from "drizzle-orm";
+import type { Database, Db } from "../database.ts";
+
+/**
+ * Plain SQL (`?` placeholders, the same text on both databases) for the event write
+ * path and the few reads the builder cannot express (recursive CTEs). The query builder
+ * costs tens of microseconds per statement, which is most of an event's write budget;
+ * here SQLite runs cached prepared statements on its one connection (so inside the
+ * caller's transaction), and PostgreSQL runs the same text on the transaction `tx`.
+ * This class is the one place where the two databases are driven differently.
+ * PostgreSQL returns BIGINT columns as strings: Number() them.
+ */
+export class SqlExec {
+  constructor(private readonly database: Database) {}
+
+  async rows<T extends Record<string, unknown>>(tx: Db, text: string, params: unknown[] = []): Promise<T[]> {
+    if (this.database.dialect === "sqlite") return this.database.queryRaw<T>(text, params);
+    const pg = tx as unknown as { execute(q: SQL): Promise<T[]> };
+    return [...(await pg.execute(toSql(text, params)))];
+  }
+
+  async run(tx: Db, text: string, params: unknown[] = []): Promise<void> {
+    await this.rows(tx, text, params);
+  }
+
+  /**
+   * Inserts rows into `table`. `suffix` follows the VALUES list (e.g. ON CONFLICT ...).
+   * SQLite: one cached statement per row; PostgreSQL: one statement per 500 rows.
+   */
+  async insertMany(tx: Db, table: string, columns: string[], rows: unknown[][], suffix = ""): Promise<void> {
+    if (rows.length === 0) return;
+    const head = `INSERT INTO ${table} (${columns.join(", ")}) VALUES `;
+    const one = `(${columns.map(() => "?").join(", ")})`;
+    if (this.database.dialect === "sqlite") {
+      const text = `${head}${one} ${suffix}`;
+      for (const row of rows) await this.database.queryRaw(text, row);
+      return;
+    }
+    for (let i = 0; i < rows.length; i += 500) {
+      const chunk = rows.slice(i, i + 500);
+      await this.run(tx, `${head}${chunk.map(() => one).join(", ")} ${suffix}`, chunk.flat());
+    }
+  }
+}
+
+/** `text` with `?` placeholders as a drizzle SQL object binding `params`. */
+function toSql(text: string, params: unknown[]): SQL {
+  const parts = text.split("?");
+  if (parts.length !== params.length + 1) throw new Error(`expected ${parts.length - 1} parameters, got ${params.length}`);
+  const chunks: SQL[] = [sql.raw(parts[0]!)];
+  for (let i = 0; i < params.length; i++) chunks.push(sql`${params[i]}`, sql.raw(parts[i + 1]!));
+  return sql.join(chunks);
+}

@@ -1,0 +1,123 @@
+import type { Database, Db } from "../database.ts";
+import { SqlExec } from "./sql-exec.ts";
+
+/** A state group's contents: "type\0state_key" → event id (see schema/rooms.ts). */
+export type StateIds = Map<string, string>;
+
+export interface StateKeyRef {
+  type: string;
+  stateKey: string;
+}
+
+export interface StateGroupInfo {
+  id: number;
+  hops: number;
+  baseSize: number;
+}
+
+/** A chain may grow this long before a new snapshot; see schema/rooms.ts. */
+export function maxHops(baseSize: number): number {
+  return Math.max(100, Math.floor(baseSize / 8));
+}
+
+function key(type: string, stateKey: string): string {
+  return `${type}\u0000${stateKey}`;
+}
+
+const CHAIN = `WITH RECURSIVE chain(id, prev, n) AS (
+    SELECT id, prev_group, 0 FROM state_groups WHERE id = ?
+    UNION ALL
+    SELECT g.id, g.prev_group, c.n + 1 FROM state_groups g JOIN chain c ON g.id = c.prev
+  )
+  SELECT e.type, e.state_key, e.event_id, c.n FROM chain c JOIN state_group_entries e ON e.group_id = c.id`;
+
+export class StateGroupsStore {
+  private readonly sql: SqlExec;
+
+  constructor(private readonly database: Database) {
+    this.sql = new SqlExec(database);
+  }
+
+  /**
+   * The state of group `groupId`, optionally only the given keys or types. Walks the
+   * delta chain back to its snapshot; the nearest entry for a key wins.
+   */
+  async stateAt(
+    groupId: number,
+    filter: { keys?: StateKeyRef[]; types?: string[] } = {},
+    tx: Db = this.database.db,
+  ): Promise<StateIds> {
+    const conditions: string[] = [];
+    const params: unknown[] = [groupId];
+    for (const k of filter.keys ?? []) {
+      conditions.push("(e.type = ? AND e.state_key = ?)");
+      params.push(k.type, k.stateKey);
+    }
+    for (const t of filter.types ?? []) {
+      conditions.push("e.type = ?");
+      params.push(t);
+    }
+    if ((filter.keys || filter.types) && conditions.length === 0) return new Map();
+    const where = conditions.length > 0 ? ` WHERE ${conditions.join(" OR ")}` : "";
+    const rows = await this.sql.rows<{ type: string; state_key: string; event_id: string; n: number | string }>(tx, CHAIN + where, params);
+    const best = new Map<string, { eventId: string; n: number }>();
+    for (const r of rows) {
+      const k = key(r.type, r.state_key);
+      const n = Number(r.n);
+      const seen = best.get(k);
+      if (!seen || n < seen.n) best.set(k, { eventId: r.event_id, n });
+    }
+    return new Map([...best].map(([k, v]) => [k, v.eventId]));
+  }
+
+  async info(groupId: number, tx: Db = this.database.db): Promise<StateGroupInfo | undefined> {
+    const rows = await this.sql.rows<{ id: number; hops: number; base_size: number }>(
+      tx,
+      "SELECT id, hops, base_size FROM state_groups WHERE id = ?",
+      [groupId],
+    );
+    const r = rows[0];
+    return r ? { id: Number(r.id), hops: Number(r.hops), baseSize: Number(r.base_size) } : undefined;
+  }
+
+  /**
+   * Writes group `id` = `prev` + `changes`, inside the caller's transaction: a delta
+   * when the chain is short enough, else a full snapshot.
+   */
+  async write(
+    tx: Db,
+    roomId: string,
+    id: number,
+    prev: StateGroupInfo | null,
+    changes: Array<StateKeyRef & { eventId: string }>,
+  ): Promise<StateGroupInfo> {
+    const deduped = new Map(changes.map((c) => [key(c.type, c.stateKey), c]));
+    let entries = [...deduped.values()];
+    let info: StateGroupInfo;
+    if (prev && prev.hops + 1 <= maxHops(prev.baseSize)) {
+      info = { id, hops: prev.hops + 1, baseSize: prev.baseSize };
+    } else {
+      const full = prev ? await this.stateAt(prev.id, {}, tx) : new Map<string, string>();
+      for (const c of entries) full.set(key(c.type, c.stateKey), c.eventId);
+      entries = [...full].map(([k, eventId]) => {
+        const sep = k.indexOf("\u0000");
+        return { type: k.slice(0, sep), stateKey: k.slice(sep + 1), eventId };
+      });
+      info = { id, hops: 0, baseSize: entries.length };
+    }
+    await this.sql.run(tx, "INSERT INTO state_groups (id, room_id, prev_group, hops, base_size) VALUES (?, ?, ?, ?, ?)", [
+      id,
+      roomId,
+      info.hops === 0 ? null : prev!.id,
+      info.hops,
+      info.baseSize,
+    ]);
+    await this.sql.insertMany(
+      tx,
+      "state_group_entries",
+      ["group_id", "type", "state_key", "event_id"],
+      entries.map((e) => [id, e.type, e.stateKey, e.eventId]),
+    );
+    return info;
+  }
+}

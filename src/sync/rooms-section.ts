@@ -1,0 +1,251 @@
+import type { EventRow } from "../storage/stores/events.ts";
+import type { ReceiptRow } from "../storage/stores/receipts.ts";
+import type { AccountDataRow } from "../storage/stores/account-data.ts";
+import { receiptEvent } from "../ephemeral/receipts.ts";
+import type { RoomUnread } from "../push/unread.ts";
+import { applyEventFields, eventFormat, includeLeave, lazyLoadMembers, matchesEventFilter, matchesRoom, timelineLimit, unreadThreadNotifications } from "./filter-apply.ts";
+import { loadState, loadTimeline, type Timeline } from "./room-timeline.ts";
+import { strippedState } from "./stripped-state.ts";
+import type { JsonEvent, SyncContext, SyncDeps } from "./context.ts";
+
+export interface RoomsSection {
+  join: Record<string, unknown>;
+  invite: Record<string, unknown>;
+  leave: Record<string, unknown>;
+  knock: Record<string, unknown>;
+}
+
+export interface RoomsOutcome {
+  rooms: RoomsSection;
+  joinedRoomIds: string[];
+  newlyJoinedRoomIds: string[];
+  newlyLeftRoomIds: string[];
+}
+
+/** How one room appears in this response. */
+interface Plan {
+  roomId: string;
+  kind: "join" | "invite" | "leave" | "knock";
+  /** The user's membership event that put the room in this section. */
+  member: { eventId: string; stream: number };
+  /** Timeline lower bound; undefined for the room's first sync. */
+  after: number | undefined;
+  /** Send the complete state (first sync of the room, or full_state). */
+  fullState: boolean;
+  /** Timeline upper bound. */
+  upTo: number;
+  visibleFrom: number;
+}
+
+const DEFAULT_TIMELINE_LIMIT = 10;
+const MAX_TIMELINE_LIMIT = 100;
+
+/** The `rooms` section: which rooms appear, and each one's entry. */
+export async function buildRooms(deps: SyncDeps, ctx: SyncContext): Promise<RoomsOutcome> {
+  const upToE = ctx.upTo.events;
+  const sinceE = ctx.since?.events;
+  const rows = await deps.rooms.roomsForUser(ctx.userId, ["join", "invite", "leave", "ban", "knock"]);
+  const current = new Map<string, { membership: string; eventId: string; stream: number }>();
+  const ahead: string[] = [];
+  for (const r of rows) {
+    if (r.streamOrdering > upToE) ahead.push(r.roomId);
+    else current.set(r.roomId, { membership: r.membership, eventId: r.eventId, stream: Number(r.streamOrdering) });
+  }
+  // Memberships written after this response's bound are read as they were at the bound.
+  if (ahead.length) for (const [roomId, m] of await deps.reads.membershipsAt(ctx.userId, ahead, upToE)) current.set(roomId, m);
+
+  const changed = sinceE === undefined ? [] : [...current].filter(([, m]) => m.stream > sinceE).map(([r]) => r);
+  const before = sinceE === undefined || changed.length === 0 ? new Map() : await deps.reads.membershipsAt(ctx.userId, changed, sinceE);
+  const joined = [...current].filter(([, m]) => m.membership === "join").map(([r]) => r);
+  const shared = await loadShared(deps, ctx, joined);
+  const roomNews = await roomsWithNews(deps, ctx, joined, shared);
+
+  const plans: Plan[] = [];
+  const joinedRoomIds: string[] = [];
+  const newlyJoinedRoomIds: string[] = [];
+  const newlyLeftRoomIds: string[] = [];
+  const fullState = ctx.fullState;
+  for (const [roomId, m] of current) {
+    const prev = before.get(roomId)?.membership as string | undefined;
+    const changedHere = sinceE !== undefined && m.stream > sinceE;
+    if (m.membership === "join") joinedRoomIds.push(roomId);
+    if (!matchesRoom(ctx.filter, roomId)) continue;
+    const member = { eventId: m.eventId, stream: m.stream };
+    switch (m.membership) {
+      case "join": {
+        const newly = changedHere && prev !== "join";
+        if (newly) newlyJoinedRoomIds.push(roomId);
+        if (sinceE === undefined || newly) {
+          plans.push({ roomId, kind: "join", member, after: undefined, fullState: true, upTo: upToE, visibleFrom: m.stream });
+        } else if (fullState || roomNews.has(roomId)) {
+          plans.push({ roomId, kind: "join", member, after: sinceE, fullState, upTo: upToE, visibleFrom: m.stream });
+        }
+        break;
+      }
+      case "invite":
+      case "knock":
+        if (sinceE === undefined || changedHere || fullState) {
+          plans.push({ roomId, kind: m.membership, member, after: undefined, fullState: true, upTo: m.stream, visibleFrom: m.stream });
+        }
+        break;
+      default: {
+        // leave or ban
+        const wasIn = prev === "join" || prev === "invite" || prev === "knock";
+        if (changedHere && prev === "join") newlyLeftRoomIds.push(roomId);
+        if (changedHere && wasIn) {
+          const after = prev === "join" ? sinceE : undefined;
+          plans.push({ roomId, kind: "leave", member, after, fullState: fullState || after === undefined, upTo: m.stream, visibleFrom: after === undefined ? m.stream : after + 1 });
+        } else if ((sinceE === undefined || fullState) && includeLeave(ctx.filter)) {
+          plans.push({ roomId, kind: "leave", member, after: undefined, fullState: true, upTo: m.stream, visibleFrom: m.stream });
+        }
+      }
+    }
+  }
+
+  const rooms: RoomsSection = { join: {}, invite: {}, leave: {}, knock: {} };
+  const joinPlans = plans.filter((p) => p.kind === "join").map((p) => p.roomId);
+  shared.unread = await deps.unread.forRooms(ctx.userId, joinPlans, unreadThreadNotifications(ctx.filter));
+  for (const p of plans) {
+    if (p.kind === "invite" || p.kind === "knock") {
+      const events = await strippedState(deps, p.roomId, p.member.eventId);
+      if (p.kind === "invite") rooms.invite[p.roomId] = { invite_state: { events } };
+      else rooms.knock[p.roomId] = { knock_state: { events } };
+      continue;
+    }
+    const entry = await roomEntry(deps, ctx, p, shared);
+    if (entry) (p.kind === "join" ? rooms.join : rooms.leave)[p.roomId] = entry;
+  }
+  return { rooms, joinedRoomIds, newlyJoinedRoomIds, newlyLeftRoomIds };
+}
+
+/** Joined rooms with something new after `since` on any room stream (all of them on initial sync). */
+async function roomsWithNews(deps: SyncDeps, ctx: SyncContext, joined: string[], shared: Shared): Promise<Set<string>> {
+  const since = ctx.since;
+  if (!since) return new Set(joined);
+  const out = new Set<string>([...shared.receipts.keys(), ...shared.accountData.keys()]);
+  const events = deps.streams.log("events").roomsChangedSince(since.events) ?? (await deps.reads.roomsWithEvents(since.events, ctx.upTo.events));
+  const typingReset = since.typing < deps.typing.startPosition || since.typing > ctx.upTo.typing;
+  for (const r of joined) {
+    if (events.has(r) || typingReset || deps.typing.roomPosition(r) > since.typing) out.add(r);
+  }
+  return out;
+}
+
+/** Data loaded once for all joined rooms of the response. */
+interface Shared {
+  receipts: Map<string, ReceiptRow[]>;
+  accountData: Map<string, AccountDataRow[]>;
+  unread: Map<string, RoomUnread>;
+}
+
+async function loadShared(deps: SyncDeps, ctx: SyncContext, roomIds: string[]): Promise<Shared> {
+  const since = ctx.since;
+  const full = !since || ctx.fullState;
+  const receiptsLog = deps.streams.log("receipts");
+  // A private receipt is recorded for its owner only, not for its room.
+  const receiptRooms =
+    full || receiptsLog.userChangedSince(ctx.userId, since.receipts)
+      ? roomIds
+      : roomIds.filter((r) => receiptsLog.roomChangedSince(r, since.receipts));
+  const receipts = new Map<string, ReceiptRow[]>();
+  for (const row of await deps.receipts.inRooms(receiptRooms, full ? 0 : since.receipts)) {
+    if (row.streamId > ctx.upTo.receipts) continue;
+    if (row.receiptType === "m.read.private" && row.userId !== ctx.userId) continue;
+    push(receipts, row.roomId, row);
+  }
+  const accountData = new Map<string, AccountDataRow[]>();
+  const adRows = full
+    ? await deps.accountData.listForUser(ctx.userId)
+    : deps.streams.log("account_data").userChangedSince(ctx.userId, since.account_data)
+      ? await deps.accountData.changedSince(ctx.userId, since.account_data)
+      : [];
+  for (const row of adRows) if (row.roomId !== "" && row.streamId <= ctx.upTo.account_data) push(accountData, row.roomId, row);
+  return { receipts, accountData, unread: new Map() };
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+async function roomEntry(deps: SyncDeps, ctx: SyncContext, p: Plan, shared: Shared): Promise<Record<string, unknown> | undefined> {
+  const roomFilter = ctx.filter?.room;
+  const lazy = lazyLoadMembers(ctx.filter);
+  const full = p.fullState;
+  const timeline: Timeline = await loadTimeline(deps, {
+    roomId: p.roomId,
+    userId: ctx.userId,
+    upTo: p.upTo,
+    after: p.after,
+    limit: timelineLimit(ctx.filter, DEFAULT_TIMELINE_LIMIT, MAX_TIMELINE_LIMIT),
+    visibleFrom: p.visibleFrom,
+    filter: roomFilter?.timeline,
+  });
+  let heroes = p.kind === "join" && full ? await deps.reads.heroes(p.roomId, ctx.userId) : undefined;
+  const state = await loadState(deps, {
+    roomId: p.roomId,
+    userId: ctx.userId,
+    timeline,
+    upTo: p.upTo,
+    after: full ? undefined : p.after,
+    lazyLoadMembers: lazy,
+    extraMembers: full ? [ctx.userId, ...(heroes ?? [])] : [],
+    filter: roomFilter?.state,
+  });
+
+  const entry: Record<string, unknown> = {
+    timeline: { events: await format(deps, ctx, timeline.rows), limited: timeline.limited, prev_batch: timeline.prevBatch },
+    state: { events: await format(deps, ctx, state) },
+  };
+  const accountData = (shared.accountData.get(p.roomId) ?? [])
+    .filter((r) => matchesEventFilter(roomFilter?.account_data, { type: r.type, roomId: p.roomId }))
+    .map((r) => ({ type: r.type, content: r.content }));
+  entry.account_data = { events: accountData };
+  if (p.kind === "leave") return entry;
+
+  const ephemeral = ephemeralEvents(deps, ctx, p, shared);
+  entry.ephemeral = { events: ephemeral };
+  const unread = shared.unread.get(p.roomId);
+  if (unread) Object.assign(entry, unread);
+
+  const membersChanged = [...timeline.rows, ...state].some((e) => e.type === "m.room.member");
+  if (full || membersChanged) {
+    heroes ??= await deps.reads.heroes(p.roomId, ctx.userId);
+    const counts = (await deps.reads.memberCounts([p.roomId])).get(p.roomId)!;
+    entry.summary = { "m.heroes": heroes, "m.joined_member_count": counts.joined, "m.invited_member_count": counts.invited };
+  }
+  const empty = !full && timeline.rows.length === 0 && state.length === 0 && ephemeral.length === 0 && accountData.length === 0;
+  return empty ? undefined : entry;
+}
+
+function ephemeralEvents(deps: SyncDeps, ctx: SyncContext, p: Plan, shared: Shared): JsonEvent[] {
+  const filter = ctx.filter?.room?.ephemeral;
+  const out: JsonEvent[] = [];
+  const since = ctx.since;
+  const typingChanged =
+    !since ||
+    ctx.fullState ||
+    p.after === undefined ||
+    since.typing < deps.typing.startPosition ||
+    since.typing > ctx.upTo.typing ||
+    deps.typing.roomPosition(p.roomId) > since.typing;
+  if (typingChanged) {
+    const users = deps.typing.typingIn(p.roomId);
+    // On a first sync of the room only an actual typist is news.
+    if (users.length > 0 || (since && p.after !== undefined)) out.push({ type: "m.typing", content: { user_ids: users } });
+  }
+  const receipts = receiptEvent(shared.receipts.get(p.roomId) ?? [], ctx.userId);
+  if (receipts) out.push(receipts);
+  return out.filter((e) => matchesEventFilter(filter, { type: e.type as string, roomId: p.roomId }));
+}
+
+/** Client-format events with the filter's event_format and event_fields applied. */
+export async function format(deps: SyncDeps, ctx: SyncContext, rows: EventRow[]): Promise<JsonEvent[]> {
+  if (rows.length === 0) return [];
+  if (eventFormat(ctx.filter) === "federation") {
+    return rows.map((r) => applyEventFields(JSON.parse(r.pdu) as JsonEvent, ctx.filter?.event_fields));
+  }
+  const events = await deps.serializer.serialize(rows, { now: deps.clock.now(), txnScope: ctx.txnScope, userId: ctx.userId });
+  return events.map((e) => applyEventFields(e as unknown as JsonEvent, ctx.filter?.event_fields));
+}
