@@ -22,6 +22,7 @@ import {
 } from "./accounts/account-services.ts";
 import { createE2ee, type E2ee } from "./e2ee/e2ee.ts";
 import { createAdminServices, type AdminServices } from "./admin/services.ts";
+import { createAdminRoomServices, type AdminRoomServices } from "./admin/room-services.ts";
 import { Notifier } from "./notifier/notifier.ts";
 import { RoomService } from "./rooms/service.ts";
 import { createSyncServices, type SyncServices } from "./sync/services.ts";
@@ -60,6 +61,8 @@ export interface Services {
   e2ee: E2ee;
   /** The admin API's logic (src/admin/). */
   admin: AdminServices;
+  /** The admin API's room logic: listing, deletion and purges, history purges, reports (src/admin/). */
+  adminRooms: AdminRoomServices;
   /** Wakes long-polling /sync requests after events commit. */
   notifier: Notifier;
   /** Rooms and events: creation, membership, sending, history (src/rooms/). */
@@ -130,6 +133,7 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
     defaultRoomVersion: deps.config.default_room_version,
   });
   onStop.push(() => rooms.flush());
+  const adminRooms = createAdminRoomServices({ ...deps, serverName: deps.config.server_name, rooms, ratelimiters });
   onStop.push(
     accounts.profile.onProfileChanged.add((e) =>
       e.field === "displayname" || e.field === "avatar_url" ? rooms.updateProfileInRooms(e.userId) : undefined,
@@ -152,6 +156,7 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
     mas,
     e2ee,
     admin,
+    adminRooms,
     notifier,
     rooms,
     sync,

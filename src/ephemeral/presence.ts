@@ -73,15 +73,21 @@ export class PresenceService {
   }
 
   async get(userId: string): Promise<PresenceRow | undefined> {
-    return this.#tracked.get(userId)?.row ?? (await this.store.getMany([userId]))[0];
+    return this.#known(userId) ?? (await this.store.getMany([userId]))[0];
+  }
+
+  /** The tracked row, unless it is only a placeholder for a user who never had a presence. */
+  #known(userId: string): PresenceRow | undefined {
+    const row = this.#tracked.get(userId)?.row;
+    return row && row.streamId > 0 ? row : undefined;
   }
 
   async getMany(userIds: readonly string[]): Promise<PresenceRow[]> {
     const out: PresenceRow[] = [];
     const missing: string[] = [];
     for (const u of userIds) {
-      const t = this.#tracked.get(u);
-      if (t) out.push(t.row);
+      const row = this.#known(u);
+      if (row) out.push(row);
       else missing.push(u);
     }
     if (missing.length) out.push(...(await this.store.getMany(missing)));

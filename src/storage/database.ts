@@ -66,7 +66,7 @@ function openSqlite(path: string): Database {
       if (inTxn.getStore()) return Promise.resolve(fn(db));
       const run = async (): Promise<T> => {
         const started = performance.now();
-        txnLog.debug("[TXN START] {{name}}", { name });
+        txnLog.debug("[TXN START] {{{name}}}", { name });
         client.exec("BEGIN IMMEDIATE");
         let ok = false;
         try {
@@ -76,7 +76,7 @@ function openSqlite(path: string): Database {
           return result;
         } catch (err) {
           if (client.inTransaction) client.exec("ROLLBACK");
-          txnLog.debug("[TXN FAIL] {{name}} {error}", { name, error: String(err) });
+          txnLog.debug("[TXN FAIL] {{{name}}} {error}", { name, error: String(err) });
           throw err;
         } finally {
           finish(stats, name, started, ok);
@@ -138,17 +138,17 @@ function openPostgres(config: Extract<DatabaseConfig, { kind: "postgres" }>): Da
       try {
         for (let attempt = 1; ; attempt++) {
           try {
-            txnLog.debug("[TXN START] {{name}}", { name });
+            txnLog.debug("[TXN START] {{{name}}}", { name });
             const result = await db.transaction((tx) => inTxn.run(tx, async () => fn(tx)));
             ok = true;
             return result;
           } catch (err) {
             const code = (err as { code?: string }).code;
             if (code && RETRYABLE_PG.has(code) && attempt < 5) {
-              txnLog.warn("[TXN DEADLOCK] {{name}} {attempt}/5", { name, attempt });
+              txnLog.warn("[TXN DEADLOCK] {{{name}}} {attempt}/5", { name, attempt });
               continue;
             }
-            txnLog.debug("[TXN FAIL] {{name}} {error}", { name, error: String(err) });
+            txnLog.debug("[TXN FAIL] {{{name}}} {error}", { name, error: String(err) });
             throw err;
           }
         }
@@ -181,5 +181,5 @@ function finish(stats: TransactionStats, name: string, started: number, ok: bool
     usage.dbTxnCount++;
     usage.dbTxnDurationMs += ms;
   }
-  if (ok) txnLog.debug("[TXN END] {{name}} {seconds} sec", { name, seconds: (ms / 1000).toFixed(6) });
+  if (ok) txnLog.debug("[TXN END] {{{name}}} {seconds} sec", { name, seconds: (ms / 1000).toFixed(6) });
 }

@@ -58,6 +58,7 @@ export async function startTestHomeserver(opts: TestHomeserverOptions = {}): Pro
   await hs.start();
   const server = Bun.serve({ hostname: "127.0.0.1", port: 0, idleTimeout: 255, fetch: (req, srv) => hs.fetch(req, srv) });
   const baseUrl = `http://127.0.0.1:${server.port}`;
+  let stopped = false;
   return {
     hs,
     baseUrl,
@@ -81,6 +82,8 @@ export async function startTestHomeserver(opts: TestHomeserverOptions = {}): Pro
       return { status: res.status, body: parsed, headers: res.headers };
     },
     async stop() {
+      if (stopped) return;
+      stopped = true;
       await server.stop(true);
       await hs.stop();
       await dropSchema?.();
