@@ -107,6 +107,7 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
     waker: { wakeUsers: (stream, position, users) => sync.streams.changed(stream, position, { users }) },
   });
   onStop.push(accounts.devices.onDevicesDeleted.add((e) => e2ee.onDevicesDeleted(e.userId, e.deviceIds)));
+  onStop.push(accounts.management.onUserDeactivated.add((e) => e2ee.onUserDeactivated(e.userId)));
   const admin = createAdminServices({ ...deps, serverName: deps.config.server_name, users: stores.users, ratelimitOverridesStore: stores.ratelimitOverrides, accounts, accessTokens, ratelimitOverrides });
   const mas = createMasServices({
     config: deps.config,

@@ -63,7 +63,7 @@ export class RoomPurger {
     const limit = this.deps.chunkRows ?? PURGE_CHUNK_ROWS;
     for (const step of PURGE_ROOM_TABLES) {
       const table = this.deps.store.tableName(step.table);
-      log().debug("[purge] removing from {table}", { table, roomId });
+      log().info("[purge] removing from {table}", { table, roomId });
       if (!this.deps.store.isIndexed(step)) {
         await this.deps.store.deleteChunk(step, roomId, null);
         continue;

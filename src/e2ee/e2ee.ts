@@ -52,6 +52,8 @@ export interface E2ee {
    * signatures and to-device inbox, and tells users sharing a room with the owner.
    */
   onDevicesDeleted(userId: string, deviceIds: string[]): Promise<void>;
+  /** Call after a user was deactivated (their devices are deleted separately): drops their key backups. */
+  onUserDeactivated(userId: string): Promise<void>;
   /** Call after a new device was created, so other users re-query the owner's devices. */
   onDeviceCreated(userId: string, deviceId: string): Promise<void>;
   /** The e2ee part of a /sync response; see sync.ts. */
@@ -98,6 +100,10 @@ export function createE2ee(deps: E2eeDeps): E2ee {
       });
       log.info("Deleted e2e data of {n} devices of {userId}", { n: deviceIds.length, userId });
       await deviceLists.changed(userId);
+    },
+    async onUserDeactivated(userId) {
+      await stores.keyBackup.deleteAllForUser(userId);
+      log.info("Deleted the key backups of deactivated user {userId}", { userId });
     },
     async onDeviceCreated(userId) {
       await deviceLists.changed(userId);

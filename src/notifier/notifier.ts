@@ -94,7 +94,8 @@ export class Notifier implements EventNotifier {
 
   /** Resolves once every event handed to onNewEvent so far has been published. */
   async flush(): Promise<void> {
-    while (this.#chain) await this.#chain;
+    // The tail at this moment follows every earlier event; later ones are not waited for.
+    await this.#chain;
   }
 
   onNewEvent(roomId: string, streamOrdering: number, event: NewEventInfo): void {

@@ -5,7 +5,7 @@ import type { Requester } from "../http/context.ts";
 import { MatrixError, invalidParam, tooLarge } from "../http/errors.ts";
 import { AuthError, authorizeEvent } from "../matrix/auth-rules.ts";
 import { CanonicalJsonError } from "../matrix/canonical-json.ts";
-import { buildEvent, eventSizeProblem } from "../matrix/events.ts";
+import { buildEvent, eventSizeProblem, type PDU } from "../matrix/events.ts";
 import { isValidLocalpart, isValidRoomAlias, isValidUserId } from "../matrix/identifiers.ts";
 import { CREATABLE_ROOM_VERSIONS, DEFAULT_ROOM_VERSION, getRoomVersion, type RoomVersion } from "../matrix/room-versions.ts";
 import type { SigningKey } from "../matrix/signing.ts";
@@ -68,7 +68,27 @@ export async function createRoom(
   const preset = req.preset ?? (req.visibility === "public" ? "public_chat" : "private_chat");
   const createContent = creationContent(rv, req, userId, preset, invitees);
   const now = deps.clock.now();
-  let create;
+  let create: { eventId: string; pdu: PDU } | undefined;
+  let roomId = "";
+  for (let attempt = 0; !create; attempt++) {
+    if (attempt >= 50) throw new MatrixError(500, "M_UNKNOWN", "Could not allocate a room id");
+    // A later timestamp makes a different v12 room id when an identical create event exists.
+    const candidate = buildCreateEvent(deps, rv, userId, createContent, now + attempt);
+    const id = rv.roomIdIsCreateEventHash ? `!${candidate.eventId.slice(1)}` : candidate.pdu.room_id!;
+    if (await deps.heads.reserve(id)) {
+      create = candidate;
+      roomId = id;
+    }
+  }
+  try {
+    return await createReservedRoom(deps, requester, req, { rv, roomId, create, createContent, preset, invitees, alias, now });
+  } finally {
+    deps.heads.release(roomId);
+  }
+}
+
+function buildCreateEvent(deps: CreateRoomDeps, rv: RoomVersion, userId: string, content: Record<string, unknown>, ts: number) {
+  let create: { eventId: string; pdu: PDU };
   try {
     create = buildEvent(
       {
@@ -77,11 +97,11 @@ export async function createRoom(
         sender: userId,
         type: "m.room.create",
         stateKey: "",
-        content: createContent,
+        content,
         prevEvents: [],
         authEvents: [],
         depth: 1,
-        originServerTs: now,
+        originServerTs: ts,
       },
       deps.serverName,
       deps.signingKey,
@@ -98,8 +118,28 @@ export async function createRoom(
     if (err instanceof AuthError) throw new MatrixError(400, "M_BAD_JSON", `Invalid creation_content: ${err.reason}`);
     throw err;
   }
-  const roomId = rv.roomIdIsCreateEventHash ? `!${create.eventId.slice(1)}` : create.pdu.room_id!;
+  return create;
+}
 
+interface ReservedRoom {
+  rv: RoomVersion;
+  roomId: string;
+  create: { eventId: string; pdu: PDU };
+  createContent: Record<string, unknown>;
+  preset: string;
+  invitees: string[];
+  alias: string | undefined;
+  now: number;
+}
+
+async function createReservedRoom(
+  deps: CreateRoomDeps,
+  requester: Requester,
+  req: CreateRoomRequest,
+  r: ReservedRoom,
+): Promise<{ roomId: string; alias?: string }> {
+  const { rv, roomId, create, createContent, preset, invitees, alias, now } = r;
+  const userId = requester.userId;
   const head: RoomHead = {
     roomId,
     roomVersion: rv,

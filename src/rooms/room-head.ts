@@ -49,6 +49,8 @@ export function headStateEntry(head: RoomHead, type: string, key: string): Store
 export class RoomHeadCache {
   readonly #heads = new Map<string, RoomHead>();
   readonly #loading = new Map<string, Promise<RoomHead | null>>();
+  /** Ids of rooms being created, so two creations cannot claim the same id. */
+  readonly #reserved = new Set<string>();
 
   constructor(
     private readonly rooms: RoomsStore,
@@ -77,8 +79,28 @@ export class RoomHeadCache {
     return !head.invalid && this.#heads.get(head.roomId) === head;
   }
 
-  /** Registers the head of a room being created. */
+  /**
+   * Claims `roomId` for a room about to be created; false when a room with that id
+   * exists or is being created (v12 ids derive from the create event, so two identical
+   * create events in the same millisecond would collide).
+   */
+  async reserve(roomId: string): Promise<boolean> {
+    if (this.#heads.has(roomId) || this.#reserved.has(roomId)) return false;
+    this.#reserved.add(roomId);
+    if (await this.rooms.get(roomId)) {
+      this.#reserved.delete(roomId);
+      return false;
+    }
+    return true;
+  }
+
+  release(roomId: string): void {
+    this.#reserved.delete(roomId);
+  }
+
+  /** Registers the head of a room being created (its id reserved with `reserve`). */
   add(head: RoomHead): void {
+    this.#reserved.delete(head.roomId);
     this.#heads.set(head.roomId, head);
     this.#evict();
   }

@@ -39,6 +39,9 @@ export class SyncHandler {
 
   async sync(req: SyncRequest): Promise<Record<string, unknown>> {
     const since = req.since ? parseSyncToken(req.since) : undefined;
+    // Events committed before this request are still being processed (push rules):
+    // wait for them, so a client always sees its own writes.
+    await this.notifier.flush();
     const release = await this.deps.presence.userSyncing(req.userId, req.setPresence);
     try {
       const ctx = (s: SyncToken | undefined, upTo: SyncToken): SyncContext => ({

@@ -93,8 +93,10 @@ export async function createSyncServices(deps: SyncServicesDeps): Promise<SyncSe
     clock,
     presenceStore,
     (userId, pos) => {
-      // Everyone sharing a room with the user is interested: wake those rooms' long-polls.
-      void rooms.joinedRoomIds(userId).then((roomIds) => streams.changed("presence", pos, { users: [userId], rooms: roomIds }));
+      // Recorded at once, so a sync of the user's own that set it covers it; then
+      // everyone sharing a room with the user is woken, once their rooms are known.
+      streams.changed("presence", pos, { users: [userId] });
+      void rooms.joinedRoomIds(userId).then((roomIds) => streams.changed("presence", pos, { rooms: roomIds }));
     },
     deps.presenceTimings ?? DEFAULT_PRESENCE_TIMINGS,
   );

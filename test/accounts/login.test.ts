@@ -3,6 +3,7 @@ import type { TestHomeserver } from "../support/homeserver.ts";
 import { FakeClock } from "../../src/observability/clock.ts";
 import { hashToken } from "../../src/auth/tokens.ts";
 import { login, register, startAccountsHomeserver } from "./helpers.ts";
+import { capturedLogs } from "../support/logs.ts";
 
 const LOGIN = "/_matrix/client/v3/login";
 
@@ -84,6 +85,21 @@ describe("password login", () => {
     expect(dump).toContain(hashToken(r.body.access_token));
     const user = await t.hs.services.stores.users.get("@bob:test.local");
     expect(user!.passwordHash).toStartWith("$argon2id$");
+  });
+
+  test("passwords and tokens never reach the logs, not even in the raw records", async () => {
+    capturedLogs.length = 0;
+    const password = "log-canary-password";
+    const a = await register(t, "canary", password);
+    const r = await login(t, "canary", password, { refresh_token: true });
+    await t.request("POST", "/_matrix/client/v3/refresh", { body: { refresh_token: r.body.refresh_token } });
+    await t.request("GET", `/_matrix/client/v3/account/whoami?access_token=${r.body.access_token}`);
+    await login(t, "canary", "wrong-canary-password");
+    expect(capturedLogs.length).toBeGreaterThan(0);
+    const raw = capturedLogs.map((rec) => `${rec.message.join("")} ${JSON.stringify(rec.properties)}`).join("\n");
+    for (const secret of [password, "wrong-canary-password", a.accessToken, r.body.access_token, r.body.refresh_token]) {
+      expect(raw).not.toContain(secret);
+    }
   });
 
   test("bcrypt hashes imported from Synapse still verify", async () => {

@@ -233,7 +233,7 @@ describe("UIA sessions survive a restart", () => {
         }),
       );
       expect(res.status).toBe(200);
-      expect((await res.json()).user_id).toBe("@restart:test.local");
+      expect(((await res.json()) as { user_id: string }).user_id).toBe("@restart:test.local");
     } finally {
       await second?.stop();
       await t.stop();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startTestHomeserver, type TestHomeserver } from "../support/homeserver.ts";
-import { createUser, type TestUser } from "./helpers.ts";
+import { createUser, deviceKeysFor, type TestUser } from "./helpers.ts";
 
 let t: TestHomeserver;
 let alice: TestUser;
@@ -140,5 +140,19 @@ describe("backup keys", () => {
     await req("DELETE", `/version/${version}`);
     expect(await t.hs.services.e2ee.stores.keyBackup.countKeys(alice.userId, Number(version))).toBe(0);
     expect((await req("GET", `/keys?version=${version}`)).status).toBe(404);
+  });
+});
+
+describe("deactivation", () => {
+  test("deletes the user's backups and device keys", async () => {
+    const carol = await createUser(t, "carol");
+    const version = (await req("POST", "/version", { algorithm: ALG, auth_data: {} }, carol)).body.version;
+    await req("PUT", `/keys/!r:test.local/s?version=${version}`, key(0, 0, false, "x"), carol);
+    await t.request("POST", "/_matrix/client/v3/keys/upload", { token: carol.token, body: { device_keys: deviceKeysFor(carol).deviceKeys } });
+    await t.hs.services.accounts.management.deactivate(carol.userId, { erase: false, byAdmin: true });
+    const e2ee = t.hs.services.e2ee;
+    expect(await e2ee.stores.keyBackup.currentVersion(carol.userId)).toBeUndefined();
+    expect(await e2ee.stores.keyBackup.countKeys(carol.userId, Number(version))).toBe(0);
+    expect(await e2ee.stores.deviceKeys.deviceKeys(carol.userId, carol.deviceId)).toBeUndefined();
   });
 });

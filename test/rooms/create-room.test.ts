@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createHash } from "node:crypto";
 import type { TestHomeserver } from "../support/homeserver.ts";
 import { clientFor, enc, registerUsers, startRoomsHomeserver, type Account } from "./helpers.ts";
 

@@ -10,9 +10,13 @@ export function startSyncHomeserver(opts: TestHomeserverOptions = {}): Promise<T
 
 export type Client = ReturnType<typeof clientFor>;
 
-/** GET /sync with query parameters; fails the test on a non-200 answer. */
+/**
+ * GET /sync with query parameters; fails the test on a non-200 answer. Presence
+ * is left alone (set_presence=offline) unless the test asks, so presence
+ * updates do not end long-polls the test is watching for something else.
+ */
 export async function sync(client: Client, params: Record<string, string | number | boolean | undefined> = {}): Promise<any> {
-  const qs = Object.entries(params)
+  const qs = Object.entries({ set_presence: "offline", ...params })
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `${k}=${enc(String(v))}`)
     .join("&");

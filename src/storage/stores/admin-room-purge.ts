@@ -5,6 +5,7 @@
 import { getTableConfig, type SQLiteTable } from "drizzle-orm/sqlite-core";
 import { and, eq, inArray, isNull, lt, notInArray, sql, type SQL } from "drizzle-orm";
 import type { Database } from "../database.ts";
+import * as schema from "../schema/index.ts";
 import { SqlExec } from "./sql-exec.ts";
 import type { PurgeStep, TableName } from "../../admin/room-tables.ts";
 
@@ -18,9 +19,13 @@ export class RoomPurgeStore {
     this.#sql = new SqlExec(database);
   }
 
-  /** The SQL name of a table of the schema. */
+  /**
+   * The SQL name of a table. Metadata (names, indexes) is read from the SQLite schema
+   * definitions, the single source both databases' tables come from; queries use
+   * `database.tables` as everywhere else.
+   */
   tableName(table: TableName): string {
-    return getTableConfig(this.database.tables[table] as unknown as SQLiteTable).name;
+    return getTableConfig(schema[table] as unknown as SQLiteTable).name;
   }
 
   /**
@@ -29,7 +34,7 @@ export class RoomPurgeStore {
    * of one scan per chunk.
    */
   isIndexed(step: PurgeStep): boolean {
-    const cfg = getTableConfig(this.database.tables[step.table] as unknown as SQLiteTable);
+    const cfg = getTableConfig(schema[step.table] as unknown as SQLiteTable);
     const column = step.key.kind === "room_id" ? "room_id" : step.key.column;
     if (cfg.columns.some((c) => c.name === column && c.primary)) return true;
     const leading = [

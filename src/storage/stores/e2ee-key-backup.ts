@@ -94,6 +94,15 @@ export class E2eeKeyBackupStore {
     });
   }
 
+  /** Drops every backup version and key of the user (deactivation). */
+  async deleteAllForUser(userId: string): Promise<void> {
+    const { tables } = this.database;
+    await this.database.transaction("delete_e2e_room_keys_for_user", async (tx) => {
+      await tx.delete(tables.e2eRoomKeys).where(eq(tables.e2eRoomKeys.userId, userId));
+      await tx.delete(tables.e2eRoomKeysVersions).where(eq(tables.e2eRoomKeysVersions.userId, userId));
+    });
+  }
+
   async countKeys(userId: string, version: number): Promise<number> {
     const { db, tables } = this.database;
     const k = tables.e2eRoomKeys;

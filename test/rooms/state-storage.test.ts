@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import type { TestHomeserver } from "../support/homeserver.ts";
+import { maxHops } from "../../src/storage/stores/state-groups.ts";
+import { clientFor, enc, registerUsers, startRoomsHomeserver, txn, type Account } from "./helpers.ts";
+
+let t: TestHomeserver;
+let alice: Account;
+
+beforeAll(async () => {
+  t = await startRoomsHomeserver();
+  [alice] = await registerUsers(t, "alice");
+});
+afterAll(() => t.stop());
+
+test("state at any event is recoverable across delta chains and snapshots", async () => {
+  const a = clientFor(t, alice);
+  const roomId = (await a("POST", "/createRoom", {})).body.room_id;
+  const rooms = t.hs.services.rooms;
+  const expected = new Map<string, string>();
+  for (const row of await rooms.stores.rooms.currentState(roomId)) expected.set(`${row.type}\u0000${row.stateKey}`, row.eventId);
+
+  const checkpoints: Array<{ eventId: string; state: Map<string, string> }> = [];
+  for (let i = 0; i < 260; i++) {
+    const key = `k${i % 120}`;
+    const res = await a("PUT", `/rooms/${enc(roomId)}/state/org.example.counter/${key}`, { i });
+    expect(res.status).toBe(200);
+    expected.set(`org.example.counter\u0000${key}`, res.body.event_id);
+    if (i % 37 === 0 || i === 259) {
+      // A message after the state event shares its state.
+      const msg = await a("PUT", `/rooms/${enc(roomId)}/send/m.room.message/${txn()}`, { body: `after ${i}` });
+      checkpoints.push({ eventId: msg.body.event_id, state: new Map(expected) });
+    }
+  }
+  for (const cp of checkpoints) {
+    const row = await rooms.stores.events.get(cp.eventId);
+    const state = await rooms.stores.stateGroups.stateAt(row!.stateGroup);
+    expect(state).toEqual(cp.state);
+    // Targeted lookups agree with the full state.
+    const some = await rooms.stores.stateGroups.stateAt(row!.stateGroup, { keys: [{ type: "org.example.counter", stateKey: "k5" }, { type: "m.room.create", stateKey: "" }] });
+    expect([...some.keys()].sort()).toEqual(["m.room.create\u0000", "org.example.counter\u0000k5"].filter((k) => cp.state.has(k)).sort());
+  }
+  const groups = await t.hs.services.database.queryRaw<{ snapshots: number | string; total: number | string; longest: number | string }>(
+    "SELECT SUM(CASE WHEN prev_group IS NULL THEN 1 ELSE 0 END) AS snapshots, COUNT(*) AS total, MAX(hops) AS longest FROM state_groups WHERE room_id = ?",
+    [roomId],
+  );
+  // 6 initial state events (create, member, power levels, join rules, history visibility, guest access).
+  expect(Number(groups[0]!.total)).toBe(260 + 6);
+  expect(Number(groups[0]!.snapshots)).toBe(3);
+  expect(Number(groups[0]!.longest)).toBe(100);
+  // Current state and memberships match.
+  const current = await rooms.stores.rooms.currentState(roomId);
+  expect(new Map(current.map((r) => [`${r.type}\u0000${r.stateKey}`, r.eventId]))).toEqual(expected);
+});
+
+test("chains may grow with the snapshot they start from", () => {
+  expect(maxHops(10)).toBe(100);
+  expect(maxHops(800)).toBe(100);
+  expect(maxHops(8000)).toBe(1000);
+});
+
+test("concurrent sends into one room form a single chain, committed in batches", async () => {
+  const a = clientFor(t, alice);
+  const roomId = (await a("POST", "/createRoom", {})).body.room_id;
+  const ids = await Promise.all(
+    Array.from({ length: 40 }, async (_, i) => (await a("PUT", `/rooms/${enc(roomId)}/send/m.room.message/${txn()}`, { body: `c${i}` })).body.event_id as string),
+  );
+  expect(new Set(ids).size).toBe(40);
+  const page = await a("GET", `/rooms/${enc(roomId)}/messages?dir=f&limit=100`);
+  const rooms = t.hs.services.rooms;
+  const rows = await rooms.stores.events.getMany(page.body.chunk.map((e: any) => e.event_id));
+  const ordered = page.body.chunk.map((e: any) => rows.get(e.event_id)!);
+  for (let i = 1; i < ordered.length; i++) {
+    const pdu = JSON.parse(ordered[i]!.pdu);
+    expect(pdu.prev_events).toEqual([ordered[i - 1]!.eventId]);
+    expect(pdu.depth).toBe(JSON.parse(ordered[i - 1]!.pdu).depth + 1);
+    expect(ordered[i]!.streamOrdering).toBeGreaterThan(ordered[i - 1]!.streamOrdering);
+  }
+  const extremities = await rooms.stores.rooms.forwardExtremities(roomId);
+  expect(extremities.map((e) => e.eventId)).toEqual([ordered.at(-1)!.eventId]);
+});
