@@ -184,13 +184,21 @@ try {
   // First syncs outside the measurement: each user's presence and caches exist once.
   const sinces: string[] = [];
   for (const u of idlers) sinces.push((await api(base, u.token)("GET", "/sync?timeout=0")).next_batch);
+  await Bun.sleep(500);
+  rssMb();
+  await Bun.sleep(500);
   const before = rssMb();
   const waitersBefore = s.notifier.waiting;
   const child = Bun.spawn([process.execPath, "-e", `
     const [base, tokens, sinces] = JSON.parse(process.argv[1]);
     const pending = tokens.map((t, i) => fetch(base + "/_matrix/client/v3/sync?timeout=120000&since=" + sinces[i], { headers: { authorization: "Bearer " + t } }).catch(() => {}));
     await new Promise((r) => setTimeout(r, 60000));
-  `, JSON.stringify([base, tokens, sinces])], { stdout: "ignore", stderr: "inherit" });
+  `, JSON.stringify([base, tokens, sinces])], {
+    stdout: "ignore",
+    stderr: "inherit",
+    // Bun's fetch allows 256 concurrent requests unless told otherwise.
+    env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: "4096" },
+  });
   setupStart = performance.now();
   while (s.notifier.waiting - waitersBefore < 1000 && performance.now() - setupStart < 30_000) await Bun.sleep(100);
   const held = s.notifier.waiting - waitersBefore;

@@ -4,10 +4,13 @@ import { stateKey, type PDU, type StateMap } from "../matrix/events.ts";
 import { serverNameOf } from "../matrix/identifiers.ts";
 import { userPowerLevel } from "../matrix/power-levels.ts";
 import { getRoomVersion, type RoomVersion } from "../matrix/room-versions.ts";
-import type { PushActionRow, PushActionsStore } from "../storage/stores/push-actions.ts";
+import type { PushActionsStore, PushOutcomeWrite } from "../storage/stores/push-actions.ts";
+import type { EventRow } from "../storage/stores/events.ts";
 import type { RoomsStore } from "../storage/stores/rooms.ts";
 import type { SyncReadsStore } from "../storage/stores/sync-reads.ts";
 import type { PushRulesService } from "./rules-service.ts";
+import type { PushEvaluation } from "./evaluator.ts";
+
 
 interface RoomPushContext {
   version: RoomVersion;
@@ -31,6 +34,8 @@ const CACHE_ROOMS = 1000;
  */
 export class PushEventProcessor {
   readonly #rooms = new Map<string, RoomPushContext>();
+  /** Outcomes are frozen objects shared by every event a rule matches: key each once. */
+  readonly #keys = new WeakMap<PushEvaluation, string>();
 
   constructor(
     private readonly serverName: string,
@@ -42,11 +47,23 @@ export class PushEventProcessor {
   ) {}
 
   async process(roomId: string, streamOrdering: number, info: NewEventInfo): Promise<void> {
+    const isMemberEvent = info.type === "m.room.member" && typeof info.stateKey === "string";
     if (info.stateKey !== undefined && info.stateKey !== null && CONTEXT_TYPES.has(info.type)) this.#rooms.delete(roomId);
     const row = await this.reads.eventByStream(streamOrdering);
     if (!row || row.roomId !== roomId) return;
+    const write: PushOutcomeWrite = { explicit: [] };
+    if (isMemberEvent && this.#isLocal(info.stateKey!)) {
+      if (row.membership === "join") write.joined = [{ roomId, userId: info.stateKey!, since: streamOrdering }];
+      else write.left = [{ roomId, userId: info.stateKey! }];
+    }
     const ctx = await this.#context(roomId);
-    if (!ctx) return;
+    if (ctx) await this.#evaluate(ctx, row, write);
+    await this.actions.write(write);
+  }
+
+  /** Runs the rules of every local member (and an invitee) and fills `write`. */
+  async #evaluate(ctx: RoomPushContext, row: EventRow, write: PushOutcomeWrite): Promise<void> {
+    const roomId = row.roomId;
     const pdu = JSON.parse(row.pdu) as PDU;
     const event: Record<string, unknown> = {
       event_id: row.eventId,
@@ -57,19 +74,21 @@ export class PushEventProcessor {
       origin_server_ts: row.originServerTs,
     };
     if (row.stateKey !== null) event.state_key = row.stateKey;
-
-    const recipients = [...ctx.localMembers.keys()].filter((u) => u !== row.sender);
+    const members = [...ctx.localMembers.keys()].filter((u) => u !== row.sender);
     // An invitee is not a member yet but is told of the invite (.m.rule.invite_for_me).
-    if (row.type === "m.room.member" && row.membership === "invite" && row.stateKey && this.#isLocal(row.stateKey)) {
-      if (!ctx.localMembers.has(row.stateKey)) recipients.push(row.stateKey);
-    }
+    const invitee =
+      row.type === "m.room.member" && row.membership === "invite" && row.stateKey && this.#isLocal(row.stateKey) && !ctx.localMembers.has(row.stateKey)
+        ? row.stateKey
+        : undefined;
+    const recipients = invitee ? [...members, invitee] : members;
     if (recipients.length === 0) return;
+    const compiled = await this.rules.compiledFor(recipients);
 
     const senderPowerLevel = userPowerLevel(ctx.powerState, row.sender, ctx.version);
     const threadId = row.relType === "m.thread" && row.relatesTo ? row.relatesTo : "main";
-    const compiled = await this.rules.compiledFor(recipients);
     const now = this.clock.now();
-    const out: PushActionRow[] = [];
+    const outcomes = new Map<string, PushEvaluation>();
+    const tally = new Map<string, { outcome: PushEvaluation; n: number }>();
     for (const userId of recipients) {
       const rules = compiled.get(userId);
       if (!rules) continue;
@@ -82,12 +101,47 @@ export class PushEventProcessor {
         powerLevelsContent: ctx.powerLevelsContent,
         roomVersion: ctx.version.id,
       });
-      if (!result.notify && !result.highlight) continue;
-      out.push({
+      outcomes.set(userId, result);
+      if (userId === invitee) continue;
+      const key = this.#outcomeKey(result);
+      const t = tally.get(key);
+      if (t) t.n++;
+      else tally.set(key, { outcome: result, n: 1 });
+    }
+    // The most common outcome among members becomes the event's default row,
+    // when it notifies; everyone else gets a row of their own.
+    let majorityKey: string | undefined;
+    let best = 0;
+    for (const [key, t] of tally) {
+      if (t.n > best && (t.outcome.notify || t.outcome.highlight)) {
+        best = t.n;
+        majorityKey = key;
+      }
+    }
+    if (majorityKey !== undefined) {
+      const o = tally.get(majorityKey)!.outcome;
+      write.defaults = {
+        eventId: row.eventId,
+        roomId,
+        streamOrdering: row.streamOrdering,
+        threadId,
+        sender: row.sender,
+        notif: o.notify,
+        highlight: o.highlight,
+        actions: o.actions,
+        ts: now,
+      };
+    }
+    for (const [userId, result] of outcomes) {
+      const covered = userId !== invitee && majorityKey !== undefined;
+      if (covered && this.#outcomeKey(result) === majorityKey) continue;
+      // Without a default row, only outcomes that notify need recording.
+      if (!covered && !result.notify && !result.highlight) continue;
+      write.explicit.push({
         userId,
         eventId: row.eventId,
         roomId,
-        streamOrdering,
+        streamOrdering: row.streamOrdering,
         threadId,
         notif: result.notify,
         highlight: result.highlight,
@@ -95,7 +149,15 @@ export class PushEventProcessor {
         ts: now,
       });
     }
-    await this.actions.insert(out);
+  }
+
+  #outcomeKey(o: PushEvaluation): string {
+    let k = this.#keys.get(o);
+    if (k === undefined) {
+      k = `${o.notify}|${o.highlight}|${JSON.stringify(o.actions)}`;
+      this.#keys.set(o, k);
+    }
+    return k;
   }
 
   #isLocal(userId: string): boolean {

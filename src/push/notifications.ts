@@ -30,7 +30,8 @@ export class NotificationsService {
   ) {}
 
   async page(userId: string, opts: { from?: number; limit: number; onlyHighlight: boolean }): Promise<NotificationsPage> {
-    const rows = await this.actions.page(userId, { before: opts.from, limit: opts.limit, onlyHighlight: opts.onlyHighlight });
+    const rooms = await this.actions.roomsOf(userId);
+    const rows = await this.actions.page(userId, rooms, { before: opts.from, limit: opts.limit, onlyHighlight: opts.onlyHighlight });
     if (rows.length === 0) return { notifications: [] };
     const roomIds = [...new Set(rows.map((r) => r.roomId))];
     // Read up to: an unthreaded receipt covers every thread, a threaded one its thread.

@@ -11,9 +11,10 @@ const zero = (): UnreadCount => ({ notifications: 0, highlights: 0 });
 const shown = (c: UnreadCount) => ({ notification_count: c.notifications, highlight_count: c.highlights });
 
 /**
- * Unread notification counts: the push actions of events after the user's
- * read receipt. An unthreaded receipt reads every thread up to it; a threaded
- * one (thread_id "main" or a thread root) only its thread.
+ * Unread notification counts: the push outcomes of events after the user's
+ * read receipt (and after they joined). An unthreaded receipt reads every
+ * thread up to it; a threaded one (thread_id "main" or a thread root) only its
+ * thread.
  */
 export class UnreadCounter {
   constructor(
@@ -21,10 +22,17 @@ export class UnreadCounter {
     private readonly actions: PushActionsStore,
   ) {}
 
-  async forRooms(userId: string, roomIds: readonly string[], perThread: boolean): Promise<Map<string, RoomUnread>> {
+  /**
+   * `rooms` maps each room to a fallback "joined since" position, used when
+   * push processing has no record of the user joining (it never saw the join).
+   */
+  async forRooms(userId: string, rooms: ReadonlyMap<string, number>, perThread: boolean): Promise<Map<string, RoomUnread>> {
     const out = new Map<string, RoomUnread>();
-    if (roomIds.length === 0) return out;
-    const unthreaded = new Map<string, number>(roomIds.map((r) => [r, 0]));
+    if (rooms.size === 0) return out;
+    const roomIds = [...rooms.keys()];
+    const since = await this.actions.joinedSince(userId, roomIds);
+    const floor = (roomId: string) => since.get(roomId) ?? rooms.get(roomId) ?? 0;
+    const unthreaded = new Map<string, number>(roomIds.map((r) => [r, floor(r)]));
     const threaded = new Map<string, Map<string, number>>();
     for (const r of await this.receipts.readReceiptsOf(userId, roomIds)) {
       if (r.threadId === "") {
@@ -32,7 +40,7 @@ export class UnreadCounter {
       } else {
         let m = threaded.get(r.roomId);
         if (!m) threaded.set(r.roomId, (m = new Map()));
-        m.set(r.threadId, Math.max(m.get(r.threadId) ?? 0, r.eventStreamOrdering));
+        m.set(r.threadId, Math.max(m.get(r.threadId) ?? floor(r.roomId), r.eventStreamOrdering));
       }
     }
     const counts = await this.actions.countsAfter(userId, unthreaded);

@@ -1,7 +1,7 @@
 // Who may read a room (Synapse's check_user_in_room_or_world_readable): joined users,
 // departed users who have not forgotten the room (when the endpoint allows them), and
 // anyone when the room is world-readable.
-import { forbidden, notFound } from "../http/errors.ts";
+import { forbidden } from "../http/errors.ts";
 import type { MembershipRow, RoomsStore } from "../storage/stores/rooms.ts";
 import type { RoomHeadCache } from "./room-head.ts";
 
@@ -36,9 +36,5 @@ export class RoomAccessChecker {
   /** Whether the user is joined now (for /event and /context, where others are "peeking"). */
   async isJoined(roomId: string, userId: string): Promise<boolean> {
     return (await this.rooms.membership(roomId, userId))?.membership === "join";
-  }
-
-  async requireRoom(roomId: string): Promise<void> {
-    if (!(await this.heads.get(roomId))) throw notFound(`Unknown room ${roomId}`);
   }
 }

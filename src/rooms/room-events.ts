@@ -77,9 +77,4 @@ export class RoomEvents {
     }
     return built;
   }
-
-  /** The room's head (for reads of current auth state), or null for an unknown room. */
-  head(roomId: string): Promise<RoomHead | null> {
-    return this.deps.heads.get(roomId);
-  }
 }

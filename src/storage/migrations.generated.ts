@@ -3,9 +3,12 @@
 import sqlite0 from "../../drizzle/sqlite/0000_init.sql" with { type: "text" };
 import sqlite1 from "../../drizzle/sqlite/0001_accounts.sql" with { type: "text" };
 import sqlite2 from "../../drizzle/sqlite/0002_rooms.sql" with { type: "text" };
+import sqlite3 from "../../drizzle/sqlite/0003_sync_push.sql" with { type: "text" };
+import sqlite4 from "../../drizzle/sqlite/0004_rooms_partial_indexes.sql" with { type: "text" };
 import postgres0 from "../../drizzle/postgres/0000_init.sql" with { type: "text" };
 import postgres1 from "../../drizzle/postgres/0001_accounts.sql" with { type: "text" };
 import postgres2 from "../../drizzle/postgres/0002_rooms.sql" with { type: "text" };
+import postgres3 from "../../drizzle/postgres/0003_sync_push.sql" with { type: "text" };
 
 export interface Migration { tag: string; sql: string }
 
@@ -13,10 +16,13 @@ export const sqliteMigrations: Migration[] = [
   { tag: "0000_init", sql: sqlite0 },
   { tag: "0001_accounts", sql: sqlite1 },
   { tag: "0002_rooms", sql: sqlite2 },
+  { tag: "0003_sync_push", sql: sqlite3 },
+  { tag: "0004_rooms_partial_indexes", sql: sqlite4 },
 ];
 
 export const postgresMigrations: Migration[] = [
   { tag: "0000_init", sql: postgres0 },
   { tag: "0001_accounts", sql: postgres1 },
   { tag: "0002_rooms", sql: postgres2 },
+  { tag: "0003_sync_push", sql: postgres3 },
 ];

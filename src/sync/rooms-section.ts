@@ -103,7 +103,7 @@ export async function buildRooms(deps: SyncDeps, ctx: SyncContext): Promise<Room
   }
 
   const rooms: RoomsSection = { join: {}, invite: {}, leave: {}, knock: {} };
-  const joinPlans = plans.filter((p) => p.kind === "join").map((p) => p.roomId);
+  const joinPlans = new Map(plans.filter((p) => p.kind === "join").map((p) => [p.roomId, p.member.stream]));
   shared.unread = await deps.unread.forRooms(ctx.userId, joinPlans, unreadThreadNotifications(ctx.filter));
   for (const p of plans) {
     if (p.kind === "invite" || p.kind === "knock") {

@@ -19,7 +19,7 @@ const quietLogger: Logger = {
   getChild: () => quietLogger,
 };
 
-async function waitFor<T>(what: string, fn: () => T | undefined | false | null | Promise<T | undefined | false | null>, timeoutMs = 20_000): Promise<T> {
+async function waitFor<T>(what: string, fn: () => T | undefined | false | null | Promise<T | undefined | false | null>, timeoutMs = 45_000): Promise<T> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -109,7 +109,7 @@ describe("matrix-js-sdk Rust crypto against Hearth", () => {
     await waitFor("bob decrypting the event", () => !received.isBeingDecrypted() && !received.isDecryptionFailure() && received.getType() === "m.room.message");
     expect(received.getContent().body).toBe(text);
 
-    // Bob's client backed the room key up.
+    // Bob's client backed the room key up (the SDK waits a random 0-10 s before uploading).
     await waitFor("the room key in bob's backup", async () => (await t.hs.services.e2ee.keyBackup.versionInfo(bob.userId)).count > 0);
     const backupKey = await bobClient.getCrypto()!.getSessionBackupPrivateKey();
     expect(backupKey).not.toBeNull();
@@ -125,5 +125,5 @@ describe("matrix-js-sdk Rust crypto against Hearth", () => {
     await bob2Client.decryptEventIfNeeded(fetched);
     expect(fetched.isDecryptionFailure()).toBe(false);
     expect(fetched.getContent().body).toBe(text);
-  }, 120_000);
+  }, 180_000);
 });

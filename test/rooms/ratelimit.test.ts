@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { FakeClock } from "../../src/observability/clock.ts";
 import type { TestHomeserver } from "../support/homeserver.ts";
 import { RELAXED_LIMITS, settle } from "../accounts/helpers.ts";
-import { clientFor, enc, registerUsers, startRoomsHomeserver, txn, type Account } from "./helpers.ts";
+import { clientFor, enc, registerUsers, startRoomsHomeserver, txn } from "./helpers.ts";
 
 let t: TestHomeserver | undefined;
 afterEach(async () => {

@@ -78,3 +78,23 @@ test("concurrent sends into one room form a single chain, committed in batches",
   const extremities = await rooms.stores.rooms.forwardExtremities(roomId);
   expect(extremities.map((e) => e.eventId)).toEqual([ordered.at(-1)!.eventId]);
 });
+
+test("a failed commit drops the room's in-memory head; the next event chains onto what was committed", async () => {
+  const a = clientFor(t, alice);
+  const roomId = (await a("POST", "/createRoom", {})).body.room_id;
+  const ok = await a("PUT", `/rooms/${enc(roomId)}/send/m.room.message/${txn()}`, { body: "kept" });
+  const persist = t.hs.services.rooms.stores.persist;
+  const original = persist.persist.bind(persist);
+  persist.persist = async () => {
+    throw new Error("disk on fire");
+  };
+  const failed = await a("PUT", `/rooms/${enc(roomId)}/send/m.room.message/${txn()}`, { body: "lost" });
+  persist.persist = original;
+  expect(failed.status).toBe(500);
+  const next = await a("PUT", `/rooms/${enc(roomId)}/send/m.room.message/${txn()}`, { body: "next" });
+  expect(next.status).toBe(200);
+  const row = await t.hs.services.rooms.stores.events.get(next.body.event_id);
+  expect(JSON.parse(row!.pdu).prev_events).toEqual([ok.body.event_id]);
+  const bodies = (await a("GET", `/rooms/${enc(roomId)}/messages?dir=b&limit=3`)).body.chunk.map((e: any) => e.content.body);
+  expect(bodies.slice(0, 2)).toEqual(["next", "kept"]);
+});

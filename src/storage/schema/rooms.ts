@@ -18,6 +18,7 @@
 //
 // Current state (`room_current_state`) and current membership (`room_memberships`) are
 // written in the same transaction as the event that changes them.
+import { sql } from "drizzle-orm";
 import { sqliteTable, text, integer, index, primaryKey, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const rooms = sqliteTable(
@@ -70,9 +71,11 @@ export const events = sqliteTable(
     index("events_room_topo").on(t.roomId, t.depth, t.streamOrdering),
     index("events_room_stream").on(t.roomId, t.streamOrdering),
     index("events_room_ts").on(t.roomId, t.originServerTs),
-    index("events_relates_to").on(t.relatesTo, t.relType, t.streamOrdering),
-    index("events_room_threads").on(t.roomId, t.relType, t.relatesTo, t.streamOrdering),
-    index("events_member_changes").on(t.stateKey, t.type, t.streamOrdering),
+    // Partial on SQLite: most events are plain messages, and an index entry each would be
+    // a page written per commit (schema-pg.ts makes these full indexes on PostgreSQL).
+    index("events_relates_to").on(t.relatesTo, t.relType, t.streamOrdering).where(sql`relates_to IS NOT NULL`),
+    index("events_room_threads").on(t.roomId, t.relType, t.relatesTo, t.streamOrdering).where(sql`rel_type IS NOT NULL`),
+    index("events_member_changes").on(t.stateKey, t.type, t.streamOrdering).where(sql`state_key IS NOT NULL`),
   ],
 );
 

@@ -120,3 +120,41 @@ export const eventPushActions = sqliteTable(
     index("event_push_actions_user_stream").on(t.userId, t.streamOrdering),
   ],
 );
+
+/**
+ * The push outcome most recipients of an event got (when it notifies): one row
+ * per event instead of one per member. It covers the local members joined when
+ * the event was processed (see pushRoomMembers), except the sender and users
+ * with their own row in eventPushActions, which then holds their outcome
+ * (possibly "nothing", with notif and highlight false).
+ */
+export const eventPushDefaults = sqliteTable(
+  "event_push_defaults",
+  {
+    eventId: text("event_id").primaryKey(),
+    roomId: text("room_id").notNull(),
+    streamOrdering: integer("stream_ordering").notNull(),
+    threadId: text("thread_id").notNull(),
+    sender: text("sender").notNull(),
+    notif: integer("notif", { mode: "boolean" }).notNull(),
+    highlight: integer("highlight", { mode: "boolean" }).notNull(),
+    actions: text("actions", { mode: "json" }).$type<PushAction[]>().notNull(),
+    ts: integer("ts").notNull(),
+  },
+  (t) => [index("event_push_defaults_room_stream").on(t.roomId, t.streamOrdering)],
+);
+
+/**
+ * Since when each local user has been joined to a room, as push processing saw
+ * it (events stream position of the join): events before it never count as
+ * unread for them. Kept by the push processor, in event order.
+ */
+export const pushRoomMembers = sqliteTable(
+  "push_room_members",
+  {
+    roomId: text("room_id").notNull(),
+    userId: text("user_id").notNull(),
+    sinceStream: integer("since_stream").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.roomId, t.userId] }), index("push_room_members_user").on(t.userId)],
+);

@@ -1,7 +1,8 @@
-import { and, desc, eq, gt, lt, or, sql, type SQL } from "drizzle-orm";
-import type { Database } from "../database.ts";
+import { and, desc, eq, gt, inArray, lt, ne, notExists, or, sql, type SQL } from "drizzle-orm";
+import type { Database, Db } from "../database.ts";
 import type { PushAction } from "../../push/types.ts";
 
+/** One recipient's outcome for one event (an exception to the event's default, or the only record). */
 export interface PushActionRow {
   userId: string;
   eventId: string;
@@ -14,82 +15,177 @@ export interface PushActionRow {
   ts: number;
 }
 
+/** The outcome shared by every covered member of the room (see schema eventPushDefaults). */
+export interface PushDefaultRow {
+  eventId: string;
+  roomId: string;
+  streamOrdering: number;
+  threadId: string;
+  sender: string;
+  notif: boolean;
+  highlight: boolean;
+  actions: PushAction[];
+  ts: number;
+}
+
+export interface PushOutcomeWrite {
+  defaults?: PushDefaultRow;
+  explicit: PushActionRow[];
+  /** Local users who became joined (since this position) or stopped being joined. */
+  joined?: Array<{ roomId: string; userId: string; since: number }>;
+  left?: Array<{ roomId: string; userId: string }>;
+}
+
 export interface UnreadCount {
   notifications: number;
   highlights: number;
 }
 
+/** A notification as GET /notifications lists it. */
+export interface NotificationRow {
+  eventId: string;
+  roomId: string;
+  streamOrdering: number;
+  threadId: string;
+  highlight: boolean;
+  actions: PushAction[];
+  ts: number;
+}
+
 const CHUNK = 400;
 const ROOMS_PER_QUERY = 200;
 
-/** Push rule outcomes that notify or highlight, per recipient: unread counts and GET /notifications. */
+/**
+ * Push rule outcomes: per event a default row for the room's members plus
+ * per-user exceptions, so a message in a big room costs one row, not one per
+ * member. Unread counts and GET /notifications read both.
+ */
 export class PushActionsStore {
   constructor(private readonly database: Database) {}
 
-  async insert(rows: readonly PushActionRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    const t = this.database.tables.eventPushActions;
+  async write(w: PushOutcomeWrite): Promise<void> {
+    const { eventPushActions: e, eventPushDefaults: d, pushRoomMembers: m } = this.database.tables;
+    if (!w.defaults && w.explicit.length === 0 && !w.joined?.length && !w.left?.length) return;
     await this.database.transaction("add_push_actions", async (tx) => {
-      for (let i = 0; i < rows.length; i += CHUNK) {
-        await tx.insert(t).values(rows.slice(i, i + CHUNK)).onConflictDoNothing();
+      for (const l of w.left ?? []) await tx.delete(m).where(and(eq(m.roomId, l.roomId), eq(m.userId, l.userId)));
+      for (const j of w.joined ?? []) {
+        // A join after a join (a profile change) keeps the original start.
+        await tx.insert(m).values({ roomId: j.roomId, userId: j.userId, sinceStream: j.since }).onConflictDoNothing();
+      }
+      if (w.defaults) await tx.insert(d).values(w.defaults).onConflictDoNothing();
+      for (let i = 0; i < w.explicit.length; i += CHUNK) {
+        await tx.insert(e).values(w.explicit.slice(i, i + CHUNK)).onConflictDoNothing();
       }
     });
   }
 
-  /**
-   * Counts per (room, thread) of actions after a per-room position (the user's
-   * unthreaded read receipt; 0 when none).
-   */
+  /** Since when the user has been joined to each room, as push processing recorded it. */
+  async joinedSince(userId: string, roomIds: readonly string[], tx: Db = this.database.db): Promise<Map<string, number>> {
+    const m = this.database.tables.pushRoomMembers;
+    const out = new Map<string, number>();
+    for (let i = 0; i < roomIds.length; i += CHUNK) {
+      const rows = await tx
+        .select({ roomId: m.roomId, since: m.sinceStream })
+        .from(m)
+        .where(and(eq(m.userId, userId), inArray(m.roomId, roomIds.slice(i, i + CHUNK))));
+      for (const r of rows) out.set(r.roomId, Number(r.since));
+    }
+    return out;
+  }
+
+  /** Every room the user is in as push processing recorded it, with since when. */
+  async roomsOf(userId: string): Promise<Map<string, number>> {
+    const m = this.database.tables.pushRoomMembers;
+    const rows = await this.database.db.select({ roomId: m.roomId, since: m.sinceStream }).from(m).where(eq(m.userId, userId));
+    return new Map(rows.map((r) => [r.roomId, Number(r.since)]));
+  }
+
+  /** Counts per (room, thread) after a per-room position (exclusive). */
   async countsAfter(userId: string, after: ReadonlyMap<string, number>): Promise<Map<string, Map<string, UnreadCount>>> {
-    const t = this.database.tables.eventPushActions;
+    const { eventPushActions: e, eventPushDefaults: d } = this.database.tables;
     const out = new Map<string, Map<string, UnreadCount>>();
+    const add = (roomId: string, threadId: string, n: unknown, h: unknown) => {
+      let byThread = out.get(roomId);
+      if (!byThread) out.set(roomId, (byThread = new Map()));
+      const c = byThread.get(threadId) ?? { notifications: 0, highlights: 0 };
+      c.notifications += Number(n ?? 0);
+      c.highlights += Number(h ?? 0);
+      byThread.set(threadId, c);
+    };
     const rooms = [...after];
     for (let i = 0; i < rooms.length; i += ROOMS_PER_QUERY) {
-      const conds = rooms.slice(i, i + ROOMS_PER_QUERY).map(([roomId, pos]) => and(eq(t.roomId, roomId), gt(t.streamOrdering, pos))!);
-      const rows = await this.database.db
-        .select({
-          roomId: t.roomId,
-          threadId: t.threadId,
-          n: sql<number>`sum(CASE WHEN ${t.notif} THEN 1 ELSE 0 END)`,
-          h: sql<number>`sum(CASE WHEN ${t.highlight} THEN 1 ELSE 0 END)`,
-        })
-        .from(t)
-        .where(and(eq(t.userId, userId), or(...conds)))
-        .groupBy(t.roomId, t.threadId);
-      for (const r of rows) {
-        let byThread = out.get(r.roomId);
-        if (!byThread) out.set(r.roomId, (byThread = new Map()));
-        byThread.set(r.threadId, { notifications: Number(r.n ?? 0), highlights: Number(r.h ?? 0) });
-      }
+      const chunk = rooms.slice(i, i + ROOMS_PER_QUERY);
+      const explicitRows = await this.database.db
+        .select({ roomId: e.roomId, threadId: e.threadId, n: countIf(e.notif), h: countIf(e.highlight) })
+        .from(e)
+        .where(and(eq(e.userId, userId), or(...chunk.map(([r, p]) => and(eq(e.roomId, r), gt(e.streamOrdering, p))!))))
+        .groupBy(e.roomId, e.threadId);
+      for (const r of explicitRows) add(r.roomId, r.threadId, r.n, r.h);
+      const defaultRows = await this.database.db
+        .select({ roomId: d.roomId, threadId: d.threadId, n: countIf(d.notif), h: countIf(d.highlight) })
+        .from(d)
+        .where(
+          and(
+            or(...chunk.map(([r, p]) => and(eq(d.roomId, r), gt(d.streamOrdering, p))!)),
+            ne(d.sender, userId),
+            this.#noException(userId),
+          ),
+        )
+        .groupBy(d.roomId, d.threadId);
+      for (const r of defaultRows) add(r.roomId, r.threadId, r.n, r.h);
     }
     return out;
   }
 
   /** Counts in one thread of a room after `after`. */
   async threadCountAfter(userId: string, roomId: string, threadId: string, after: number): Promise<UnreadCount> {
-    const t = this.database.tables.eventPushActions;
-    const rows = await this.database.db
-      .select({
-        n: sql<number>`sum(CASE WHEN ${t.notif} THEN 1 ELSE 0 END)`,
-        h: sql<number>`sum(CASE WHEN ${t.highlight} THEN 1 ELSE 0 END)`,
-      })
-      .from(t)
-      .where(and(eq(t.userId, userId), eq(t.roomId, roomId), eq(t.threadId, threadId), gt(t.streamOrdering, after)));
-    return { notifications: Number(rows[0]?.n ?? 0), highlights: Number(rows[0]?.h ?? 0) };
+    const counts = await this.countsAfter(userId, new Map([[roomId, after]]));
+    return counts.get(roomId)?.get(threadId) ?? { notifications: 0, highlights: 0 };
   }
 
-  /** A page of a user's notifications, newest first, before stream position `before`. */
-  async page(userId: string, opts: { before?: number; limit: number; onlyHighlight?: boolean }): Promise<PushActionRow[]> {
-    const t = this.database.tables.eventPushActions;
-    const conds: SQL[] = [eq(t.userId, userId)];
-    if (opts.before !== undefined) conds.push(lt(t.streamOrdering, opts.before));
-    if (opts.onlyHighlight) conds.push(eq(t.highlight, true));
-    const rows = await this.database.db
-      .select()
-      .from(t)
-      .where(and(...conds))
-      .orderBy(desc(t.streamOrdering))
-      .limit(opts.limit);
-    return rows.map((r) => ({ ...r, streamOrdering: Number(r.streamOrdering), ts: Number(r.ts) }));
+  /**
+   * A page of the user's notifications, newest first, before stream position
+   * `before`. `rooms` gives, per room the user is in, since when they are in it.
+   */
+  async page(
+    userId: string,
+    rooms: ReadonlyMap<string, number>,
+    opts: { before?: number; limit: number; onlyHighlight?: boolean },
+  ): Promise<NotificationRow[]> {
+    const { eventPushActions: e, eventPushDefaults: d } = this.database.tables;
+    const conds: SQL[] = [eq(e.userId, userId), or(eq(e.notif, true), eq(e.highlight, true))!];
+    if (opts.before !== undefined) conds.push(lt(e.streamOrdering, opts.before));
+    if (opts.onlyHighlight) conds.push(eq(e.highlight, true));
+    const own = await this.database.db.select().from(e).where(and(...conds)).orderBy(desc(e.streamOrdering)).limit(opts.limit);
+    const out: NotificationRow[] = own.map((r) => ({ ...r, streamOrdering: Number(r.streamOrdering), ts: Number(r.ts) }));
+    const roomList = [...rooms];
+    for (let i = 0; i < roomList.length; i += ROOMS_PER_QUERY) {
+      const chunk = roomList.slice(i, i + ROOMS_PER_QUERY);
+      const dc: SQL[] = [
+        or(...chunk.map(([r, since]) => and(eq(d.roomId, r), gt(d.streamOrdering, since))!))!,
+        ne(d.sender, userId),
+        this.#noException(userId),
+      ];
+      if (opts.before !== undefined) dc.push(lt(d.streamOrdering, opts.before));
+      dc.push(opts.onlyHighlight ? eq(d.highlight, true) : or(eq(d.notif, true), eq(d.highlight, true))!);
+      const rows = await this.database.db.select().from(d).where(and(...dc)).orderBy(desc(d.streamOrdering)).limit(opts.limit);
+      for (const r of rows) out.push({ ...r, streamOrdering: Number(r.streamOrdering), ts: Number(r.ts) });
+    }
+    return out.sort((a, b) => b.streamOrdering - a.streamOrdering).slice(0, opts.limit);
   }
+
+  /** The user has no exception row for the default row's event. */
+  #noException(userId: string): SQL {
+    const { eventPushActions: e, eventPushDefaults: d } = this.database.tables;
+    return notExists(
+      this.database.db
+        .select({ one: sql`1` })
+        .from(e)
+        .where(and(eq(e.userId, userId), eq(e.eventId, d.eventId))),
+    );
+  }
+}
+
+function countIf(column: unknown): SQL<number> {
+  return sql<number>`sum(CASE WHEN ${column} THEN 1 ELSE 0 END)`;
 }

@@ -1,4 +1,4 @@
-import { and, eq, inArray, ne, notInArray, sql, type SQL } from "drizzle-orm";
+import { and, eq, inArray, notInArray, sql, type SQL } from "drizzle-orm";
 import type { Database } from "../database.ts";
 
 export type RoomRow = typeof import("../schema/rooms.ts").rooms.$inferSelect;
@@ -98,6 +98,7 @@ export class RoomsStore {
     return this.database.db.select().from(m).where(and(...conds));
   }
 
+  /** For the room directory: joined member counts. */
   async countMembers(roomId: string, membership = "join"): Promise<number> {
     const m = this.database.tables.roomMemberships;
     const rows = await this.database.db
@@ -118,7 +119,7 @@ export class RoomsStore {
     );
   }
 
-  /** Rooms that share a joined member with `userId` other than themselves: for profile updates. */
+  /** The rooms a user is joined to. */
   async joinedRoomIds(userId: string): Promise<string[]> {
     const rows = await this.roomsForUser(userId, ["join"]);
     return rows.map((r) => r.roomId);
@@ -133,15 +134,5 @@ export class RoomsStore {
       .from(fx)
       .innerJoin(e, eq(e.eventId, fx.eventId))
       .where(eq(fx.roomId, roomId));
-  }
-
-  /** Users other than `userId` whose membership in a room is `join`, for the rooms given. */
-  async otherJoinedCount(roomId: string, userId: string): Promise<number> {
-    const m = this.database.tables.roomMemberships;
-    const rows = await this.database.db
-      .select({ n: sql<number>`count(*)` })
-      .from(m)
-      .where(and(eq(m.roomId, roomId), eq(m.membership, "join"), ne(m.userId, userId)));
-    return Number(rows[0]?.n ?? 0);
   }
 }
