@@ -1,0 +1,83 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { drizzle as drizzlePg } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
+import * as schema from "./schema/index.ts";
+import { toPgTables } from "./schema-pg.ts";
+import { TransactionStats } from "./transaction-stats.ts";
+import { finish, txnLog, type Database, type Db, type Tables } from "./database.ts";
+import type { DatabaseConfig } from "../config/load.ts";
+
+const RETRYABLE_PG = new Set(["40001", "40P01"]);
+
+export function openPostgres(config: Extract<DatabaseConfig, { kind: "postgres" }>): Database {
+  const options: postgres.Options<{}> = {
+    max: config.poolMax,
+    idle_timeout: 60,
+    onnotice: () => {},
+    connection: config.schema ? { search_path: config.schema } : {},
+  };
+  const client = config.url
+    ? postgres(config.url, options)
+    : postgres({
+        ...options,
+        host: config.host,
+        port: config.port,
+        user: config.user,
+        password: config.password,
+        database: config.database,
+      });
+  const tables = toPgTables(schema) as unknown as Tables;
+  const db = drizzlePg({ client, schema: tables as never }) as unknown as Db & {
+    transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  };
+  const stats = new TransactionStats();
+  const inTxn = new AsyncLocalStorage<Db>();
+
+  return {
+    dialect: "postgres",
+    db,
+    tables,
+    stats,
+    async transaction<T>(name: string, fn: (tx: Db) => Promise<T> | T): Promise<T> {
+      const outer = inTxn.getStore();
+      if (outer) return fn(outer);
+      const started = performance.now();
+      let ok = false;
+      try {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            txnLog.debug("[TXN START] {{{name}}}", { name });
+            const result = await db.transaction((tx) => inTxn.run(tx, async () => fn(tx)));
+            ok = true;
+            return result;
+          } catch (err) {
+            const code = (err as { code?: string }).code;
+            if (code && RETRYABLE_PG.has(code) && attempt < 5) {
+              txnLog.warn("[TXN DEADLOCK] {{{name}}} {attempt}/5", { name, attempt });
+              continue;
+            }
+            txnLog.debug("[TXN FAIL] {{{name}}} {error}", { name, error: String(err) });
+            throw err;
+          }
+        }
+      } finally {
+        finish(stats, name, started, ok);
+      }
+    },
+    async execRaw(statements) {
+      await client.begin(async (sql) => {
+        for (const s of statements) await sql.unsafe(s);
+      });
+    },
+    async queryRaw<T>(query: string, params: unknown[] = []) {
+      // Rewrite ?-placeholders to $n so callers can write one query for both dialects.
+      let n = 0;
+      const text = query.replace(/\?/g, () => `$${++n}`);
+      return (await client.unsafe(text, params as never[])) as unknown as T[];
+    },
+    async close() {
+      await client.end({ timeout: 5 });
+    },
+  };
+}
+
