@@ -27,6 +27,8 @@ export const PURGE_ROOM_TABLES: readonly PurgeStep[] = Object.freeze([
   // State groups' entries, found through the room's groups (before the groups go).
   { table: "stateGroupEntries", key: { kind: "via", column: "group_id", parent: "stateGroups", parentColumn: "id" } },
   byRoomId("eventPushActions"),
+  byRoomId("eventPushDefaults"),
+  byRoomId("pushRoomMembers"),
   byRoomId("receipts"),
   byRoomId("eventTxnIds"),
   byRoomId("roomCurrentState"),

@@ -59,6 +59,8 @@ export class PushEventProcessor {
     const ctx = await this.#context(roomId);
     if (ctx) await this.#evaluate(ctx, row, write);
     await this.actions.write(write);
+    // The room's members changed with this event: the next event reloads them.
+    if (isMemberEvent) this.#rooms.delete(roomId);
   }
 
   /** Runs the rules of every local member (and an invitee) and fills `write`. */
@@ -74,12 +76,10 @@ export class PushEventProcessor {
       origin_server_ts: row.originServerTs,
     };
     if (row.stateKey !== null) event.state_key = row.stateKey;
-    const members = [...ctx.localMembers.keys()].filter((u) => u !== row.sender);
-    // An invitee is not a member yet but is told of the invite (.m.rule.invite_for_me).
+    // An invitee is not a member (yet) but is told of the invite (.m.rule.invite_for_me).
     const invitee =
-      row.type === "m.room.member" && row.membership === "invite" && row.stateKey && this.#isLocal(row.stateKey) && !ctx.localMembers.has(row.stateKey)
-        ? row.stateKey
-        : undefined;
+      row.type === "m.room.member" && row.membership === "invite" && row.stateKey && this.#isLocal(row.stateKey) ? row.stateKey : undefined;
+    const members = [...ctx.localMembers.keys()].filter((u) => u !== row.sender && u !== invitee);
     const recipients = invitee ? [...members, invitee] : members;
     if (recipients.length === 0) return;
     const compiled = await this.rules.compiledFor(recipients);
@@ -176,8 +176,13 @@ export class PushEventProcessor {
     const version = room ? getRoomVersion(room.roomVersion) : undefined;
     if (!version) return undefined;
     const members = await this.roomsStore.members(roomId, "join");
+    const names = new Map(members.map((m) => [m.userId, m.displayname ?? undefined]));
+    // Members as push processing has seen them so far, not as the room is now: the
+    // database may already hold joins after the event being processed.
+    const recorded = await this.actions.membersOf(roomId);
     const localMembers = new Map<string, string | undefined>();
-    for (const m of members) if (this.#isLocal(m.userId)) localMembers.set(m.userId, m.displayname ?? undefined);
+    if (recorded.size > 0) for (const u of recorded.keys()) localMembers.set(u, names.get(u));
+    else for (const m of members) if (this.#isLocal(m.userId)) localMembers.set(m.userId, m.displayname ?? undefined);
     const powerState: StateMap = new Map();
     let powerLevelsContent: Record<string, unknown> | undefined;
     for (const s of await this.roomsStore.currentState(roomId, { types: ["m.room.create", "m.room.power_levels"] })) {

@@ -4,6 +4,8 @@
 // database: an event updates it when it is built, before its transaction commits, so
 // the next event can chain onto it. If a commit fails the head is dropped (`invalid`)
 // and every event built on it fails too; the next request reloads it from the database.
+// One process writes a room: before several processes share a database, writes to a
+// room must be routed to one process (or heads invalidated by the others' commits).
 import { stateKey, type PDU, type StateMap, type StoredEvent } from "../matrix/events.ts";
 import { getRoomVersion, type RoomVersion } from "../matrix/room-versions.ts";
 import type { StateGroupInfo, StateGroupsStore } from "../storage/stores/state-groups.ts";

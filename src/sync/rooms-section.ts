@@ -39,6 +39,7 @@ interface Plan {
 
 const DEFAULT_TIMELINE_LIMIT = 10;
 const MAX_TIMELINE_LIMIT = 100;
+const ROOMS_IN_PARALLEL = 8;
 
 /** The `rooms` section: which rooms appear, and each one's entry. */
 export async function buildRooms(deps: SyncDeps, ctx: SyncContext): Promise<RoomsOutcome> {
@@ -48,6 +49,8 @@ export async function buildRooms(deps: SyncDeps, ctx: SyncContext): Promise<Room
   const current = new Map<string, { membership: string; eventId: string; stream: number }>();
   const ahead: string[] = [];
   for (const r of rows) {
+    // Forgotten rooms are gone from the user's view for good.
+    if (r.forgotten && (r.membership === "leave" || r.membership === "ban")) continue;
     if (r.streamOrdering > upToE) ahead.push(r.roomId);
     else current.set(r.roomId, { membership: r.membership, eventId: r.eventId, stream: Number(r.streamOrdering) });
   }
@@ -105,16 +108,18 @@ export async function buildRooms(deps: SyncDeps, ctx: SyncContext): Promise<Room
   const rooms: RoomsSection = { join: {}, invite: {}, leave: {}, knock: {} };
   const joinPlans = new Map(plans.filter((p) => p.kind === "join").map((p) => [p.roomId, p.member.stream]));
   shared.unread = await deps.unread.forRooms(ctx.userId, joinPlans, unreadThreadNotifications(ctx.filter));
-  for (const p of plans) {
+  const one = async (p: Plan) => {
     if (p.kind === "invite" || p.kind === "knock") {
       const events = await strippedState(deps, p.roomId, p.member.eventId);
       if (p.kind === "invite") rooms.invite[p.roomId] = { invite_state: { events } };
       else rooms.knock[p.roomId] = { knock_state: { events } };
-      continue;
+      return;
     }
     const entry = await roomEntry(deps, ctx, p, shared);
     if (entry) (p.kind === "join" ? rooms.join : rooms.leave)[p.roomId] = entry;
-  }
+  };
+  // A few rooms at a time: PostgreSQL answers them in parallel; SQLite queues them anyway.
+  for (let i = 0; i < plans.length; i += ROOMS_IN_PARALLEL) await Promise.all(plans.slice(i, i + ROOMS_IN_PARALLEL).map(one));
   return { rooms, joinedRoomIds, newlyJoinedRoomIds, newlyLeftRoomIds };
 }
 

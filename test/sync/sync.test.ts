@@ -293,6 +293,27 @@ describe("unread notification counts", () => {
     expect(own.rooms.join[roomId].unread_notifications.highlight_count).toBe(0);
   });
 
+  test("a muted member and a later joiner are not counted; others are", async () => {
+    const [alice, bob, carol, dave] = await users("alice", "bob", "carol", "dave");
+    const roomId = await sharedRoom(alice!.c, [bob!, carol!], { preset: "public_chat" });
+    // carol mutes the room with a room rule that does nothing.
+    expect((await carol!.c("PUT", `/pushrules/global/room/${enc(roomId)}`, { actions: [] })).status).toBe(200);
+    const bobStart = (await sync(bob!.c)).rooms.join[roomId].unread_notifications.notification_count;
+    await send(alice!.c, roomId, "to everyone");
+    await join(dave!.c, roomId);
+    expect((await sync(bob!.c)).rooms.join[roomId].unread_notifications.notification_count).toBe(bobStart + 1);
+    expect((await sync(carol!.c)).rooms.join[roomId].unread_notifications.notification_count).toBe(0);
+    expect((await sync(dave!.c)).rooms.join[roomId].unread_notifications.notification_count).toBe(0);
+    // After dave joined, a message counts for him too; carol stays muted.
+    await send(alice!.c, roomId, "welcome dave");
+    expect((await sync(dave!.c)).rooms.join[roomId].unread_notifications.notification_count).toBe(1);
+    expect((await sync(carol!.c)).rooms.join[roomId].unread_notifications.notification_count).toBe(0);
+    // Carol's only notification is her invite.
+    const carolNotifs = (await carol!.c("GET", "/notifications")).body.notifications;
+    expect(carolNotifs.map((n: any) => [n.event.type, n.event.content.membership])).toEqual([["m.room.member", "invite"]]);
+    expect((await dave!.c("GET", "/notifications")).body.notifications.map((n: any) => n.event.content.body)).toEqual(["welcome dave"]);
+  });
+
   test("per-thread counts when the filter asks for them", async () => {
     const [alice, bob] = await users("alice", "bob");
     const roomId = await sharedRoom(alice!.c, [bob!]);

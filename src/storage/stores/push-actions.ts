@@ -93,6 +93,13 @@ export class PushActionsStore {
     return out;
   }
 
+  /** The local members of a room as push processing recorded them, with since when. */
+  async membersOf(roomId: string): Promise<Map<string, number>> {
+    const m = this.database.tables.pushRoomMembers;
+    const rows = await this.database.db.select({ userId: m.userId, since: m.sinceStream }).from(m).where(eq(m.roomId, roomId));
+    return new Map(rows.map((r) => [r.userId, Number(r.since)]));
+  }
+
   /** Every room the user is in as push processing recorded it, with since when. */
   async roomsOf(userId: string): Promise<Map<string, number>> {
     const m = this.database.tables.pushRoomMembers;
