@@ -1,4 +1,4 @@
-import type { Metric } from "prom-client";
+import type { Metric } from "./prom.ts";
 import { metricsRegistry } from "./registry.ts";
 
 export interface Sample {

@@ -1,5 +1,5 @@
 import { getLogger } from "@logtape/logtape";
-import { Registry } from "prom-client";
+import { Registry } from "./prom.ts";
 import { metricsRegistry } from "./registry.ts";
 
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "./prom.ts";
 import { release, type } from "node:os";
 import pkg from "../../../package.json" with { type: "json" };
 import { CpuShare } from "./cpu-share.ts";
