@@ -133,7 +133,8 @@ export function buildOnHead(head: RoomHead, e: NewEvent, ctx: BuildContext): Bui
 /** Advances the head past an event built for it (also used for the create event of a new room). */
 export function applyBuiltEvent(head: RoomHead, e: NewEvent, built: { eventId: string; pdu: PDU }, pduJson = JSON.stringify(built.pdu)): BuiltEvent {
   const previous = replacedState(head, e);
-  const unsigned = previous
+  // A new room's head already holds its create event: it replaces nothing.
+  const unsigned = previous && previous.eventId !== built.eventId
     ? { prev_content: previous.pdu.content ?? {}, prev_sender: previous.pdu.sender, replaces_state: previous.eventId }
     : null;
   const stored: StoredEvent = { eventId: built.eventId, pdu: built.pdu };

@@ -183,3 +183,20 @@ describe("POST /createRoom", () => {
     expect(joined[alice.userId].display_name).toBe("alice");
   });
 });
+
+describe("unsigned of initial state events", () => {
+  test("the create event replaces nothing; a changed name points at the old one", async () => {
+    const a = clientFor(t, alice);
+    const { body } = await a("POST", "/createRoom", { name: "First" });
+    const events = await timeline(body.room_id);
+    const create = events.find((e) => e.type === "m.room.create")!;
+    expect(create.unsigned?.replaces_state).toBeUndefined();
+    expect(create.unsigned?.prev_content).toBeUndefined();
+    const firstName = events.find((e) => e.type === "m.room.name")!;
+    expect(firstName.unsigned?.replaces_state).toBeUndefined();
+    await a("PUT", `/rooms/${enc(body.room_id)}/state/m.room.name/`, { name: "Second" });
+    const renamed = (await timeline(body.room_id)).filter((e) => e.type === "m.room.name").at(-1)!;
+    expect(renamed.unsigned.replaces_state).toBe(firstName.event_id);
+    expect(renamed.unsigned.prev_content).toEqual({ name: "First" });
+  });
+});
