@@ -206,7 +206,11 @@ try {
   const during = rssMb();
   child.kill();
   await child.exited;
+  // Disconnected clients release their long-polls (the request's abort signal).
+  await Bun.sleep(500);
+  const left = s.notifier.waiting - waitersBefore;
   rows.push([`1,000 idle long-polls: RSS growth (${held} held)`, `${(during - before).toFixed(1)} MB (${before.toFixed(0)} → ${during.toFixed(0)} MB)`]);
+  rows.push(["  long-polls still parked 0.5 s after the clients went away", String(left)]);
 
   // 4. A room of 1,000 members.
   const { roomId: big } = await s.rooms.createRoom(alice!.requester, { preset: "public_chat" });

@@ -135,8 +135,8 @@ async function run(givenPaths: string[], generateMissing: boolean, dataDir: stri
         generated: generated ? " (generated just now)" : "",
       });
       log.info(
-        "Create the first admin user with: hearth register-user -c {path} -a -u admin http://localhost:{port}",
-        { path: hs.config.configPath, port: hs.boundAddresses[0]?.port ?? 8008 },
+        "Create the first admin user with: {command} register-user -c {path} -a -u admin http://localhost:{port}",
+        { command: selfCommand(), path: hs.config.configPath, port: hs.boundAddresses[0]?.port ?? 8008 },
       );
     });
   }
@@ -150,6 +150,12 @@ async function run(givenPaths: string[], generateMissing: boolean, dataDir: stri
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+/** How to invoke this program again: the binary itself, or Bun on the source file. */
+function selfCommand(): string {
+  // Files of a `bun build --compile` executable live under /$bunfs/.
+  return import.meta.path.startsWith("/$bunfs") ? process.execPath : `npx bun ${Bun.main}`;
 }
 
 async function migrateOnly(path: string): Promise<void> {

@@ -11,7 +11,6 @@ import type { SyncReadsStore } from "../storage/stores/sync-reads.ts";
 import type { PushRulesService } from "./rules-service.ts";
 import type { PushEvaluation } from "./evaluator.ts";
 
-
 interface RoomPushContext {
   version: RoomVersion;
   /** Local joined members and their display names in the room. */
@@ -22,8 +21,8 @@ interface RoomPushContext {
   powerLevelsContent?: Record<string, unknown>;
 }
 
-/** State that the cached context depends on. */
-const CONTEXT_TYPES = new Set(["m.room.member", "m.room.power_levels", "m.room.create"]);
+/** State whose change reloads the cached context (members are updated in place). */
+const CONTEXT_TYPES = new Set(["m.room.power_levels", "m.room.create"]);
 const CACHE_ROOMS = 1000;
 
 /**
@@ -59,8 +58,16 @@ export class PushEventProcessor {
     const ctx = await this.#context(roomId);
     if (ctx) await this.#evaluate(ctx, row, write);
     await this.actions.write(write);
-    // The room's members changed with this event: the next event reloads them.
-    if (isMemberEvent) this.#rooms.delete(roomId);
+    if (isMemberEvent && ctx) {
+      // The event is evaluated with the members before it; later events see it applied.
+      const target = info.stateKey!;
+      if (this.#isLocal(target)) {
+        const name = (JSON.parse(row.pdu) as PDU).content?.displayname;
+        if (row.membership === "join") ctx.localMembers.set(target, typeof name === "string" ? name : undefined);
+        else ctx.localMembers.delete(target);
+      }
+      ctx.joinedCount = await this.roomsStore.countMembers(roomId);
+    }
   }
 
   /** Runs the rules of every local member (and an invitee) and fills `write`. */

@@ -385,6 +385,33 @@ describe("filters", () => {
   });
 });
 
+describe("streams of other modules", () => {
+  test("a to-device message ends a waiting sync (E2EE's stream through the extension point)", async () => {
+    const [alice, bob] = await users("alice", "bob");
+    const me = await bob!.c("GET", "/account/whoami");
+    const first = await sync(bob!.c);
+    const waiting = sync(bob!.c, { since: first.next_batch, timeout: 10_000 });
+    await Bun.sleep(20);
+    const put = await alice!.c("PUT", `/sendToDevice/m.test/t${seq}`, { messages: { [bob!.userId]: { [me.body.device_id]: { hello: "bob" } } } });
+    expect(put.status).toBe(200);
+    const body = await waiting;
+    expect(body.to_device.events).toEqual([{ type: "m.test", sender: alice!.userId, content: { hello: "bob" } }]);
+    // Acknowledged by the next since: not delivered twice.
+    const next = await sync(bob!.c, { since: body.next_batch });
+    expect(next.to_device?.events ?? []).toEqual([]);
+  });
+
+  test("global account data set by a client arrives in a waiting sync", async () => {
+    const [alice] = await users("alice");
+    const first = await sync(alice!.c);
+    const waiting = sync(alice!.c, { since: first.next_batch, timeout: 10_000 });
+    await Bun.sleep(20);
+    await alice!.c("PUT", `/user/${enc(alice!.userId)}/account_data/m.test`, { x: 1 });
+    const body = await waiting;
+    expect(body.account_data.events).toEqual([{ type: "m.test", content: { x: 1 } }]);
+  });
+});
+
 describe("restarts", () => {
   test("a client resumes with its old token after a server restart without gaps or duplicates", async () => {
     const h = await startRestartableHomeserver();
