@@ -27,6 +27,7 @@ import { Notifier } from "./notifier/notifier.ts";
 import { RoomService } from "./rooms/service.ts";
 import { createSyncServices, type SyncServices } from "./sync/services.ts";
 import { e2eeSyncExtension } from "./e2ee/sync-extension.ts";
+import { countRateLimitRejections, watchFeatures } from "./observability/metrics/feature-hooks.ts";
 
 /** Everything the API layer may call, built once per homeserver and passed explicitly. */
 export interface Services {
@@ -93,7 +94,9 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
   const onStop: Services["onStop"] = [];
   const accessTokens = new AccessTokenService(deps.clock, stores.accessTokens);
   const ratelimitOverrides = await loadRatelimitOverrides(stores);
-  const ratelimiters = createRateLimiters(deps.config.ratelimits, deps.clock, (userId) => ratelimitOverrides.get(userId));
+  const ratelimiters = createRateLimiters(deps.config.ratelimits, deps.clock, (userId) => ratelimitOverrides.get(userId), {
+    onReject: countRateLimitRejections(deps.config.server_name),
+  });
   onStop.push(() => ratelimiters.stopAll());
   const { accounts, stop: stopAccounts } = createAccountServices({ ...deps, stores, accessTokens, ratelimiters });
   onStop.push(stopAccounts);
@@ -144,6 +147,20 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
   onStop.push(() => sync.stop());
   onStop.push(accounts.accountData.onAccountDataChanged.add((e) => sync.streams.changed("account_data", e.streamId, { users: [e.userId] })));
   sync.registerExtension(e2eeSyncExtension(e2ee));
+  onStop.push(
+    watchFeatures({
+      serverName: deps.config.server_name,
+      metrics: deps.metrics,
+      clock: deps.clock,
+      background: deps.background,
+      userRegistered: accounts.registration.onUserRegistered,
+      sessionCreated: accounts.sessions.onSessionCreated,
+      notifier,
+      persisted: rooms.writer,
+      forwardExtremityCounts: () => rooms.stores.rooms.forwardExtremityCounts(),
+      caches: { room_heads: () => rooms.heads.cacheStats(), history_visibility_facts: () => rooms.visibility.cacheStats() },
+    }),
+  );
   return {
     ...deps,
     serverName: deps.config.server_name,

@@ -161,6 +161,7 @@ export class ClientRegistration {
       initialDisplayName: typeof name === "string" ? name : undefined,
       ip: req.ip,
       userAgent: req.userAgent,
+      guest: true,
     });
     return registrationResponse(userId, this.deps.serverName, session);
   }

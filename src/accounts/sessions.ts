@@ -5,6 +5,7 @@ import type { RefreshTokensStore } from "../storage/stores/refresh-tokens.ts";
 import { AccessTokenService, localpartOf } from "../auth/access-tokens.ts";
 import { generateDeviceId, generateToken, hashToken, isWellFormedToken } from "../auth/tokens.ts";
 import { MatrixError, unknownToken } from "../http/errors.ts";
+import { Listeners } from "./listeners.ts";
 
 const log = getLogger(["hearth", "accounts", "sessions"]);
 
@@ -25,6 +26,14 @@ export interface SessionRequest {
   refreshable?: boolean;
   ip?: string | null;
   userAgent?: string | null;
+  /** A guest's session (counted apart in the login metrics). */
+  guest?: boolean;
+}
+
+export interface SessionCreated {
+  userId: string;
+  deviceId: string;
+  guest: boolean;
 }
 
 export interface IssuedSession {
@@ -36,6 +45,9 @@ export interface IssuedSession {
 
 /** Signs users in on a device: the device row, the access token and, when asked for, a refresh token. */
 export class SessionService {
+  /** Fired for every session issued (login, or registration that logs in): Synapse counts these as logins. */
+  readonly onSessionCreated = new Listeners<SessionCreated>("session_created");
+
   constructor(
     private readonly clock: Clock,
     private readonly devices: DevicesStore,
@@ -51,6 +63,7 @@ export class SessionService {
     if (!req.refreshable) {
       const accessToken = await this.accessTokens.issue(userId, deviceId);
       log.info("Logged in {userId} on device {deviceId}", { userId, deviceId });
+      await this.onSessionCreated.emit({ userId, deviceId, guest: req.guest ?? false });
       return { deviceId, accessToken };
     }
     const refreshToken = generateToken("syr", localpartOf(userId));
@@ -61,6 +74,7 @@ export class SessionService {
       refreshTokenHash,
     });
     log.info("Logged in {userId} on device {deviceId} with a refreshable token", { userId, deviceId });
+    await this.onSessionCreated.emit({ userId, deviceId, guest: req.guest ?? false });
     return { deviceId, accessToken, refreshToken, expiresInMs: REFRESHABLE_ACCESS_TOKEN_LIFETIME_MS };
   }
 

@@ -38,6 +38,8 @@ export const PURGE_ROOM_TABLES: readonly PurgeStep[] = Object.freeze([
   byRoomId("accountData"),
   // Server-side key backups of the room's sessions, as Synapse's e2e_room_keys.
   byRoomId("e2eRoomKeys"),
+  // Local aliases of the room (Synapse purges room_aliases too).
+  byRoomId("roomAliases"),
   byRoomId("events"),
   byRoomId("stateGroups"),
   byRoomId("rooms"),

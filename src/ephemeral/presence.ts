@@ -139,18 +139,26 @@ export class PresenceService {
     };
   }
 
-  /** The user did something (sent an event, typed, read): they are online and active. */
+  /**
+   * The user did something (sent an event, typed, read): their last activity
+   * moves (persisted at most once per granularity), and an idle (unavailable)
+   * user is online again. Offline stays offline, as in Synapse: a bot syncing
+   * with set_presence=offline does not come online by sending.
+   */
   bumpActive(userId: string): Promise<void> {
     return this.#serial(userId, async () => {
       const now = this.clock.now();
       const cur = await this.get(userId);
-      if (cur?.state === "online" && now - cur.lastActiveTs < this.timings.activeGranularityMs) return;
+      // Someone who never had a presence (never synced or set one) is offline: nothing to move.
+      if (!cur) return;
+      if (now - cur.lastActiveTs < this.timings.activeGranularityMs && cur.state !== "unavailable") return;
+      const state = cur.state === "unavailable" ? "online" : cur.state;
       await this.#write({
         userId,
-        state: "online",
-        statusMsg: cur?.statusMsg ?? null,
+        state,
+        statusMsg: cur.statusMsg,
         lastActiveTs: now,
-        lastSyncTs: cur?.lastSyncTs ?? now,
+        lastSyncTs: cur.lastSyncTs,
       });
     });
   }

@@ -9,6 +9,7 @@ import { MAX_DISPLAYNAME_LENGTH, MAX_AVATAR_URL_LENGTH, DISPLAYNAME, AVATAR_URL 
 import { MAX_DEVICE_DISPLAY_NAME_LENGTH } from "../accounts/sessions.ts";
 import { MatrixError, notFound } from "../http/errors.ts";
 import { checkNewLocalpart } from "./localpart.ts";
+import { pyBool, userRegistrations } from "../observability/metrics/feature-metrics.ts";
 
 /** How long MAS's approval of a cross-signing reset lasts. */
 export const CROSS_SIGNING_RESET_WINDOW_MS = 10 * 60 * 1000;
@@ -101,6 +102,8 @@ export class MasAccounts {
         locked: req.locked ?? false,
       });
       if (!created) throw new MatrixError(400, "M_USER_IN_USE", "User ID already taken.");
+      // Synapse provisions through register_user, which counts a registration with auth_provider "".
+      userRegistrations.inc({ guest: pyBool(false), shadow_banned: pyBool(false), auth_provider: "", server_name: this.deps.serverName });
       log().info("Provisioned user {userId} for MAS", { userId });
     } else {
       if (req.unset_displayname) await this.setDisplayname(req.localpart, null);

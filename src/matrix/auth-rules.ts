@@ -19,20 +19,36 @@ import { getRoomVersion, type RoomVersion } from "./room-versions.ts";
 export { AuthError } from "./auth-error.ts";
 export { authStateFromAuthEvents, authStateKeysFor, selectAuthEvents } from "./auth-events.ts";
 
+export interface AuthorizeOptions {
+  /**
+   * The caller has already applied the size limits (eventSizeProblem or an equivalent
+   * bound) to this exact event, so the rules skip their own check, which costs a full
+   * canonical JSON encoding.
+   */
+  sizeChecked?: boolean;
+}
+
 /**
  * Throws AuthError unless `event` passes the auth rules against `authState` — the event's
  * auth events (see authStateFromAuthEvents), the state before it, or the current state.
  * The state must hold the room's m.room.create event (in v12 too, though it is not cited).
  * Signatures are not verified here; see requiredSigningServers for what the caller checks.
  */
-export function authorizeEvent(event: PDU, authState: StateMap, roomVersion: RoomVersion): void {
+export function authorizeEvent(
+  event: PDU,
+  authState: StateMap,
+  roomVersion: RoomVersion,
+  opts: AuthorizeOptions = {},
+): void {
   // The format checks on receipt should have dropped these; never let them reach the rules.
   if (typeof event.type !== "string" || typeof event.sender !== "string" || !isRecord(event.content)) {
     reject("malformed event: type, sender and content are required");
   }
   if (event.state_key !== undefined && typeof event.state_key !== "string") reject("malformed event: state_key");
-  const sizeProblem = eventSizeProblem(event);
-  if (sizeProblem) reject(sizeProblem);
+  if (!opts.sizeChecked) {
+    const sizeProblem = eventSizeProblem(event);
+    if (sizeProblem) reject(sizeProblem);
+  }
 
   // 1. m.room.create
   if (event.type === "m.room.create") return authorizeCreate(event, roomVersion);

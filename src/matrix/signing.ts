@@ -87,9 +87,23 @@ export function publicKeyBase64(key: SigningKey): string {
   return encodeBase64(key.publicKey);
 }
 
+// Building a KeyObject from the seed costs about as much as the signature itself, and a
+// server signs with the same key all the time. A pure memo keyed by the key object, so it
+// is shared by nothing but that key; the seed is compared so a replaced seed is never
+// signed with a stale KeyObject.
+const keyObjects = new WeakMap<SigningKey, { seed: Uint8Array; object: KeyObject }>();
+
+function cachedPrivateKeyObject(key: SigningKey): KeyObject {
+  const cached = keyObjects.get(key);
+  if (cached && cached.seed === key.seed) return cached.object;
+  const object = privateKeyObject(key.seed);
+  keyObjects.set(key, { seed: key.seed, object });
+  return object;
+}
+
 /** Raw ed25519 signature (64 bytes) over `message`. */
 export function sign(key: SigningKey, message: Uint8Array): Uint8Array {
-  return new Uint8Array(cryptoSign(null, message, privateKeyObject(key.seed)));
+  return new Uint8Array(cryptoSign(null, message, cachedPrivateKeyObject(key)));
 }
 
 /** Checks a raw ed25519 signature; false (never a throw) for malformed keys or signatures. */

@@ -83,6 +83,16 @@ export class Notifier implements EventNotifier {
     return n;
   }
 
+  /** Rooms at least one parked waiter watches (synapse_notifier_rooms). */
+  get watchedRooms(): number {
+    return this.#byRoom.size;
+  }
+
+  /** Users with at least one parked waiter (synapse_notifier_users). */
+  get watchedUsers(): number {
+    return this.#byUser.size;
+  }
+
   /**
    * Registers work to run for each new event before it is published to waiters
    * (added by the sync module; see EventProcessor). Returns the unregister function.

@@ -30,6 +30,8 @@ export interface RatelimiterOptions {
   overrides?: OverrideLookup;
   /** Only rc_message: a non-zero override replaces the rate and burst. */
   honourOverrideRates?: boolean;
+  /** Told of every refusal by `ratelimit()` (the homeserver counts them in its metrics). */
+  onReject?: (limiterName: string) => void;
 }
 
 export interface ActionTarget {
@@ -92,6 +94,7 @@ export class Ratelimiter {
   readonly #maxKeys: number;
   readonly #overrides: OverrideLookup | undefined;
   readonly #honourOverrideRates: boolean;
+  readonly #onReject: ((limiterName: string) => void) | undefined;
   // Map order is the eviction order: a bucket is re-inserted whenever it is stored.
   readonly #buckets = new Map<string, Bucket>();
   readonly #loop: LoopingCall;
@@ -104,6 +107,7 @@ export class Ratelimiter {
     this.#maxKeys = Math.max(1, opts.maxKeys ?? DEFAULT_MAX_KEYS);
     this.#overrides = opts.overrides;
     this.#honourOverrideRates = opts.honourOverrideRates ?? false;
+    this.#onReject = opts.onReject;
     this.#loop = this.#clock.loopingCall(PRUNE_INTERVAL_MS, () => this.#prune(), { name: `ratelimit_prune_${opts.name}` });
   }
 
@@ -129,7 +133,9 @@ export class Ratelimiter {
   ratelimit(check: ActionCheck): void {
     const now = this.#clock.now();
     const { allowed, timeAllowedMs } = this.#check(check, now);
-    if (!allowed) throw new LimitExceededError(this.name, Math.max(0, Math.trunc(timeAllowedMs - now)));
+    if (allowed) return;
+    this.#onReject?.(this.name);
+    throw new LimitExceededError(this.name, Math.max(0, Math.trunc(timeAllowedMs - now)));
   }
 
   /**

@@ -43,10 +43,20 @@ export interface RateLimiters {
   stopAll(): void;
 }
 
-export function createRateLimiters(config: RateLimitConfig, clock: Clock, overrides: OverrideLookup): RateLimiters {
+export interface RateLimitersOptions {
+  /** Told of every refusal, with the limiter's config key (e.g. "rc_message"). */
+  onReject?: (limiterName: string) => void;
+}
+
+export function createRateLimiters(
+  config: RateLimitConfig,
+  clock: Clock,
+  overrides: OverrideLookup,
+  opts: RateLimitersOptions = {},
+): RateLimiters {
   const all: Ratelimiter[] = [];
   const make = (s: RatelimitSettings, honourOverrideRates = false) => {
-    const limiter = new Ratelimiter({ ...s, clock, overrides, honourOverrideRates });
+    const limiter = new Ratelimiter({ ...s, clock, overrides, honourOverrideRates, onReject: opts.onReject });
     all.push(limiter);
     return limiter;
   };

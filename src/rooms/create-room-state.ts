@@ -110,7 +110,7 @@ export function initialStateEvents(rv: RoomVersion, req: CreateRoomRequest, ctx:
   for (const s of initial.values()) out.push(state(s.type, s.content, s.stateKey));
   if (req.name !== undefined) out.push(state("m.room.name", { name: req.name }));
   if (req.topic !== undefined) {
-    out.push(state("m.room.topic", { topic: req.topic, "m.topic": [{ mimetype: "text/plain", body: req.topic }] }));
+    out.push(state("m.room.topic", { topic: req.topic, "m.topic": { "m.text": [{ mimetype: "text/plain", body: req.topic }] } }));
   }
   for (const invitee of ctx.invitees) {
     const content: Record<string, unknown> = { ...ctx.inviteeProfiles.get(invitee), membership: "invite" };

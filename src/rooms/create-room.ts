@@ -161,17 +161,23 @@ async function createReservedRoom(
   const rest = initialStateEvents(rv, req, { userId, preset, alias, invitees, profile, inviteeProfiles });
   built.push(...deps.events.buildAll(head, rest));
 
+  // The alias is claimed first, as Synapse does: losing a race for it then leaves no room behind.
+  if (alias !== undefined) await deps.aliases().create(alias, roomId, userId);
   deps.heads.add(head);
   const roomType = typeof createContent.type === "string" ? createContent.type : null;
-  await deps.writer.submit(head, built, {
-    roomId,
-    roomVersion: rv.id,
-    creator: userId,
-    createdTs: now,
-    isPublic: req.visibility === "public",
-    roomType,
-  });
-  if (alias !== undefined) await deps.aliases().create(alias, roomId, userId);
+  try {
+    await deps.writer.submit(head, built, {
+      roomId,
+      roomVersion: rv.id,
+      creator: userId,
+      createdTs: now,
+      isPublic: req.visibility === "public",
+      roomType,
+    });
+  } catch (err) {
+    if (alias !== undefined) await deps.aliases().remove?.(alias);
+    throw err;
+  }
   return alias !== undefined ? { roomId, alias } : { roomId };
 }
 

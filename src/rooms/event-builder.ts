@@ -122,7 +122,7 @@ export function buildOnHead(head: RoomHead, e: NewEvent, ctx: BuildContext): Bui
     if (sizeProblem) throw tooLarge(sizeProblem);
   }
   try {
-    authorizeEvent(built.pdu, authState, rv);
+    authorizeEvent(built.pdu, authState, rv, { sizeChecked: true });
   } catch (err) {
     if (err instanceof AuthError) throw forbidden(err.reason);
     throw err;

@@ -16,6 +16,9 @@ export interface PersistedEvent {
   built: BuiltEvent;
 }
 
+/** Hears of the events of each submission once committed (metrics). Must not throw or block. */
+export type PersistObserver = (events: PersistedEvent[]) => void;
+
 interface Submission {
   head: RoomHead;
   events: BuiltEvent[];
@@ -29,6 +32,7 @@ const log = () => getLogger(["hearth", "rooms", "writer"]);
 export class EventWriter {
   readonly #queue: Submission[] = [];
   #draining: Promise<void> | null = null;
+  readonly #observers = new Set<PersistObserver>();
 
   constructor(
     private readonly store: EventPersistStore,
@@ -43,6 +47,12 @@ export class EventWriter {
       this.#queue.push({ head, events, create, resolve, reject });
       this.#draining ??= this.#drain().finally(() => (this.#draining = null));
     });
+  }
+
+  /** Returns the function that removes the observer. */
+  observe(observer: PersistObserver): () => void {
+    this.#observers.add(observer);
+    return () => this.#observers.delete(observer);
   }
 
   /** Resolves once everything submitted so far is committed or failed. */
@@ -113,6 +123,13 @@ export class EventWriter {
           sender: r.sender,
           membership: r.membership,
         });
+      }
+      for (const observe of this.#observers) {
+        try {
+          observe(persisted);
+        } catch (err) {
+          log().warn("A persist observer failed: {error}", { error: err });
+        }
       }
       s.resolve(persisted);
     }

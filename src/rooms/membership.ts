@@ -10,6 +10,7 @@ import type { RoomsStore } from "../storage/stores/rooms.ts";
 import type { UsersStore } from "../storage/stores/users.ts";
 import { membershipOf, type RoomHeadCache } from "./room-head.ts";
 import type { RoomEvents } from "./room-events.ts";
+import type { RestrictedJoins } from "./restricted-join.ts";
 
 export type MembershipAction = "join" | "invite" | "leave" | "kick" | "ban" | "unban" | "knock";
 
@@ -20,6 +21,10 @@ export interface MembershipDeps {
   rooms: RoomsStore;
   users: UsersStore;
   limiters: RateLimiters;
+  /** Rooms an admin blocked: nobody may join, be invited to or knock on them. */
+  isBlocked?: (roomId: string) => Promise<boolean>;
+  /** Fills join_authorised_via_users_server on joins to restricted rooms. */
+  restrictedJoins?: RestrictedJoins;
 }
 
 const MEMBERSHIP_OF: Record<MembershipAction, string> = {
@@ -51,6 +56,9 @@ export class MembershipService {
     const selfAction = action === "join" || action === "leave" || action === "knock";
     if (selfAction && target !== sender) throw forbidden("Cannot change another user's membership this way");
     const membership = MEMBERSHIP_OF[action];
+    if ((membership === "join" || membership === "invite" || membership === "knock") && (await this.deps.isBlocked?.(roomId))) {
+      throw forbidden("This room has been blocked on this server");
+    }
 
     const head = await this.deps.heads.get(roomId);
     if (!head) throw notFound(action === "join" || action === "knock" ? "No known servers" : `Unknown room ${roomId}`);
@@ -68,6 +76,10 @@ export class MembershipService {
     const content: Record<string, unknown> = { ...opts.extra, membership };
     if (opts.reason !== undefined) content.reason = opts.reason;
     if (membership === "join" || membership === "invite") await this.#addProfile(content, target);
+    if (action === "join" && current !== "join" && current !== "invite" && this.deps.restrictedJoins) {
+      const authoriser = await this.deps.restrictedJoins.authoriserFor(head, target);
+      if (authoriser !== undefined) content.join_authorised_via_users_server = authoriser;
+    }
 
     if (opts.ratelimit !== false) this.#rateLimit(requester, roomId, action, target, current);
     const [sent] = await this.deps.events.create(

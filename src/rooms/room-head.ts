@@ -53,6 +53,8 @@ export class RoomHeadCache {
   readonly #loading = new Map<string, Promise<RoomHead | null>>();
   /** Ids of rooms being created, so two creations cannot claim the same id. */
   readonly #reserved = new Set<string>();
+  /** For the cache metrics. */
+  readonly #counts = { hits: 0, misses: 0, evictedSize: 0, evictedInvalidation: 0 };
 
   constructor(
     private readonly rooms: RoomsStore,
@@ -64,10 +66,12 @@ export class RoomHeadCache {
   async get(roomId: string): Promise<RoomHead | null> {
     const head = this.#heads.get(roomId);
     if (head && !head.invalid) {
+      this.#counts.hits++;
       this.#heads.delete(roomId);
       this.#heads.set(roomId, head);
       return head;
     }
+    this.#counts.misses++;
     let loading = this.#loading.get(roomId);
     if (!loading) {
       loading = this.#load(roomId).finally(() => this.#loading.delete(roomId));
@@ -110,7 +114,19 @@ export class RoomHeadCache {
   /** Drops a head whose events failed to persist. */
   invalidate(head: RoomHead): void {
     head.invalid = true;
-    if (this.#heads.get(head.roomId) === head) this.#heads.delete(head.roomId);
+    if (this.#heads.get(head.roomId) === head && this.#heads.delete(head.roomId)) this.#counts.evictedInvalidation++;
+  }
+
+  /** Size, lookups and evictions, in the shape the cache metrics read. */
+  cacheStats() {
+    const c = this.#counts;
+    return {
+      size: this.#heads.size,
+      maxSize: this.maxRooms,
+      hits: c.hits,
+      misses: c.misses,
+      evicted: { size: c.evictedSize, invalidation: c.evictedInvalidation },
+    };
   }
 
   /** Loads the given members into the head (those not already known). */
@@ -168,7 +184,7 @@ export class RoomHeadCache {
     if (this.#heads.size <= this.maxRooms) return;
     for (const [roomId, head] of this.#heads) {
       if (this.#heads.size <= this.maxRooms) break;
-      if (head.pending === 0) this.#heads.delete(roomId);
+      if (head.pending === 0 && this.#heads.delete(roomId)) this.#counts.evictedSize++;
     }
   }
 }

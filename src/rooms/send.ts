@@ -19,6 +19,8 @@ export interface SendDeps {
   limiters: RateLimiters;
   /** Member state sent through PUT /state goes through the membership rules. */
   setMemberState(requester: Requester, roomId: string, target: string, content: Record<string, unknown>): Promise<string>;
+  /** Content checks beyond the auth rules (canonical aliases must point to the room). */
+  checkState?(roomId: string, type: string, stateKey: string, content: Record<string, unknown>): Promise<void>;
 }
 
 export class RoomSending {
@@ -48,6 +50,7 @@ export class RoomSending {
     if (!isValidStateKey(key)) throw new MatrixError(413, "M_TOO_LARGE", "'state_key' is longer than 255 bytes");
     if (type === "m.room.member") return this.deps.setMemberState(requester, roomId, key, content);
     this.#rateLimit(requester);
+    await this.deps.checkState?.(roomId, type, key, content);
     const [sent] = await this.deps.events.create(roomId, [{ type, stateKey: key, content, sender: requester.userId }], { dedupe: true });
     return sent!.eventId;
   }

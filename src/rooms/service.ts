@@ -27,6 +27,11 @@ import { RoomHeadCache } from "./room-head.ts";
 import { RoomReads } from "./room-reads.ts";
 import { RoomSending } from "./send.ts";
 import { VisibilityFilter } from "./visibility-filter.ts";
+import { BlockedRoomsStore } from "../storage/stores/admin-blocked-rooms.ts";
+import { RoomDirectoryStore } from "../storage/stores/room-directory.ts";
+import { stateKey } from "../matrix/events.ts";
+import { aliasesToValidate, checkAliasesPointTo } from "./canonical-alias.ts";
+import { RestrictedJoins } from "./restricted-join.ts";
 
 export interface RoomServiceDeps {
   serverName: string;
@@ -71,6 +76,8 @@ export class RoomService {
     this.serializer = new EventSerializer(this.stores.events, (roomId) => this.roomVersion(roomId));
     this.visibility = new VisibilityFilter(this.stores.stateGroups, this.stores.events);
     this.access = new RoomAccessChecker(this.heads, this.stores.rooms);
+    // The admin API's table: read here so every membership path refuses blocked rooms.
+    const blocked = new BlockedRoomsStore(database);
     this.membership = new MembershipService({
       serverName: deps.serverName,
       events: this.events,
@@ -78,6 +85,8 @@ export class RoomService {
       rooms: this.stores.rooms,
       users: deps.users,
       limiters: deps.limiters,
+      isBlocked: (roomId) => blocked.isBlocked(roomId),
+      restrictedJoins: new RestrictedJoins({ serverName: deps.serverName, rooms: this.stores.rooms, directory: new RoomDirectoryStore(database) }),
     });
     this.sending = new RoomSending({
       events: this.events,
@@ -85,6 +94,7 @@ export class RoomService {
       eventsStore: this.stores.events,
       limiters: deps.limiters,
       setMemberState: (requester, roomId, target, content) => this.#setMemberState(requester, roomId, target, content),
+      checkState: (roomId, type, key, content) => this.#checkState(roomId, type, key, content),
     });
     const readDeps = {
       clock,
@@ -143,6 +153,13 @@ export class RoomService {
   /** Waits for queued events to commit (shutdown, tests). */
   flush(): Promise<void> {
     return this.writer.flush();
+  }
+
+  /** A canonical alias event's new aliases must exist and point to the room (400 M_BAD_ALIAS). */
+  async #checkState(roomId: string, type: string, key: string, content: Record<string, unknown>): Promise<void> {
+    if (type !== "m.room.canonical_alias") return;
+    const previous = (await this.heads.get(roomId))?.state.get(stateKey(type, key))?.pdu.content;
+    await checkAliasesPointTo(aliasesToValidate(content, previous), roomId, (alias) => this.aliases.resolve(alias));
   }
 
   async #setMemberState(requester: Requester, roomId: string, target: string, content: Record<string, unknown>): Promise<string> {

@@ -15,11 +15,19 @@ const MAX_CACHED = 20_000;
 
 export class VisibilityFilter {
   readonly #cache = new Map<string, GroupFacts>();
+  /** For the cache metrics. */
+  readonly #counts = { hits: 0, misses: 0, evicted: 0 };
 
   constructor(
     private readonly stateGroups: StateGroupsStore,
     private readonly events: EventsStore,
   ) {}
+
+  /** Size, lookups and evictions, in the shape the cache metrics read. */
+  cacheStats() {
+    const c = this.#counts;
+    return { size: this.#cache.size, maxSize: MAX_CACHED, hits: c.hits, misses: c.misses, evicted: { size: c.evicted } };
+  }
 
   /** The events `userId` may see, in the order given. */
   async filter(userId: string, rows: EventRow[], opts: { isPeeking: boolean }): Promise<EventRow[]> {
@@ -47,7 +55,11 @@ export class VisibilityFilter {
   async #facts(group: number, userId: string): Promise<GroupFacts> {
     const cacheKey = `${group}|${userId}`;
     const cached = this.#cache.get(cacheKey);
-    if (cached) return cached;
+    if (cached) {
+      this.#counts.hits++;
+      return cached;
+    }
+    this.#counts.misses++;
     const ids = await this.stateGroups.stateAt(group, {
       keys: [
         { type: "m.room.history_visibility", stateKey: "" },
@@ -64,7 +76,7 @@ export class VisibilityFilter {
       visibility: hv ? parsePdu(hv).content?.history_visibility : undefined,
       membership: typeof membership === "string" ? membership : undefined,
     };
-    if (this.#cache.size >= MAX_CACHED) this.#cache.delete(this.#cache.keys().next().value!);
+    if (this.#cache.size >= MAX_CACHED && this.#cache.delete(this.#cache.keys().next().value!)) this.#counts.evicted++;
     this.#cache.set(cacheKey, facts);
     return facts;
   }

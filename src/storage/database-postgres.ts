@@ -4,6 +4,7 @@ import postgres from "postgres";
 import * as schema from "./schema/index.ts";
 import { toPgTables } from "./schema-pg.ts";
 import { TransactionStats } from "./transaction-stats.ts";
+import { WriteGenerations } from "./write-generations.ts";
 import { finish, txnLog, type Database, type Db, type Tables } from "./database.ts";
 import type { DatabaseConfig } from "../config/load.ts";
 
@@ -27,10 +28,10 @@ export function openPostgres(config: Extract<DatabaseConfig, { kind: "postgres" 
         database: config.database,
       });
   const tables = toPgTables(schema) as unknown as Tables;
-  const db = drizzlePg({ client, schema: tables as never }) as unknown as Db & {
+  const stats = new TransactionStats();
+  const db = drizzlePg({ client: timedSql(client, stats), schema: tables as never }) as unknown as Db & {
     transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   };
-  const stats = new TransactionStats();
   const inTxn = new AsyncLocalStorage<Db>();
 
   return {
@@ -38,6 +39,7 @@ export function openPostgres(config: Extract<DatabaseConfig, { kind: "postgres" 
     db,
     tables,
     stats,
+    generations: new WriteGenerations(),
     async transaction<T>(name: string, fn: (tx: Db) => Promise<T> | T): Promise<T> {
       const outer = inTxn.getStore();
       if (outer) return fn(outer);
@@ -47,7 +49,11 @@ export function openPostgres(config: Extract<DatabaseConfig, { kind: "postgres" 
         for (let attempt = 1; ; attempt++) {
           try {
             txnLog.debug("[TXN START] {{{name}}}", { name });
-            const result = await db.transaction((tx) => inTxn.run(tx, async () => fn(tx)));
+            const asked = performance.now();
+            const result = await db.transaction((tx) => {
+              stats.recordSchedule(performance.now() - asked);
+              return inTxn.run(tx, async () => fn(tx));
+            });
             ok = true;
             return result;
           } catch (err) {
@@ -81,3 +87,32 @@ export function openPostgres(config: Extract<DatabaseConfig, { kind: "postgres" 
   };
 }
 
+type Sql = postgres.Sql<{}>;
+
+/**
+ * The client as drizzle sees it (drizzle uses `options`, `unsafe`, `begin` and
+ * `savepoint`): every statement reports the time from being issued to its
+ * result, network and, outside transactions, the wait for a pooled connection
+ * included. Transactions and savepoints hand drizzle a timed client as well.
+ */
+function timedSql(sql: Sql | postgres.TransactionSql<{}>, stats: TransactionStats): Sql {
+  const withTimed = (args: unknown[]) => {
+    const fn = args.pop() as (s: Sql) => unknown;
+    return [...args, (inner: postgres.TransactionSql<{}>) => fn(timedSql(inner, stats))];
+  };
+  return {
+    options: (sql as Sql).options,
+    unsafe(query: string, params?: never[], opts?: postgres.UnsafeQueryOptions) {
+      const pending = sql.unsafe(query, params, opts);
+      if (stats.timed) {
+        const t0 = performance.now();
+        const done = () => stats.recordQuery(query, performance.now() - t0);
+        // postgres.js queries start on their first then(), after the caller's synchronous .values().
+        pending.then(done, done);
+      }
+      return pending;
+    },
+    begin: (...args: unknown[]) => (sql as Sql).begin(...(withTimed(args) as [never])),
+    savepoint: (...args: unknown[]) => (sql as postgres.TransactionSql<{}>).savepoint(...(withTimed(args) as [never])),
+  } as unknown as Sql;
+}

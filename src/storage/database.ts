@@ -6,6 +6,7 @@ import { drizzle as drizzleSqlite, type BunSQLiteDatabase } from "drizzle-orm/bu
 import { getLogger } from "@logtape/logtape";
 import * as schema from "./schema/index.ts";
 import { TransactionStats } from "./transaction-stats.ts";
+import { WriteGenerations } from "./write-generations.ts";
 import { currentUsage } from "../observability/log-context.ts";
 import type { DatabaseConfig } from "../config/load.ts";
 
@@ -24,6 +25,8 @@ export interface Database {
   readonly db: Db;
   readonly tables: Tables;
   readonly stats: TransactionStats;
+  /** Write counters per table for in-memory caches of rows (stores bump them; see WriteGenerations). */
+  readonly generations: WriteGenerations;
   /** Runs `fn` in one database transaction, named for metrics and profiling. Nested calls join the outer one. */
   transaction<T>(name: string, fn: (tx: Db) => Promise<T> | T): Promise<T>;
   /** Executes raw SQL statements in one transaction (migrations, test clean-up). */
@@ -50,8 +53,8 @@ function openSqlite(path: string): Database {
   client.exec("PRAGMA synchronous = NORMAL");
   client.exec("PRAGMA busy_timeout = 5000");
   client.exec("PRAGMA foreign_keys = ON");
-  const db = drizzleSqlite({ client, schema });
   const stats = new TransactionStats();
+  const db = drizzleSqlite({ client: timedClient(client, stats), schema });
   const inTxn = new AsyncLocalStorage<boolean>();
   // One connection: transactions are serialised so awaits inside one never interleave with another.
   let queue: Promise<unknown> = Promise.resolve();
@@ -61,10 +64,13 @@ function openSqlite(path: string): Database {
     db,
     tables: schema,
     stats,
+    generations: new WriteGenerations(),
     transaction<T>(name: string, fn: (tx: Db) => Promise<T> | T): Promise<T> {
       if (inTxn.getStore()) return Promise.resolve(fn(db));
+      const queued = performance.now();
       const run = async (): Promise<T> => {
         const started = performance.now();
+        stats.recordSchedule(started - queued);
         txnLog.debug("[TXN START] {{{name}}}", { name });
         client.exec("BEGIN IMMEDIATE");
         let ok = false;
@@ -91,7 +97,13 @@ function openSqlite(path: string): Database {
       })();
     },
     async queryRaw<T>(query: string, params: unknown[] = []) {
-      return client.query(query).all(...(params as never[])) as T[];
+      if (!stats.timed) return client.query(query).all(...(params as never[])) as T[];
+      const t0 = performance.now();
+      try {
+        return client.query(query).all(...(params as never[])) as T[];
+      } finally {
+        stats.recordQuery(query, performance.now() - t0);
+      }
     },
     async close() {
       await queue.catch(() => undefined);
@@ -109,4 +121,66 @@ export function finish(stats: TransactionStats, name: string, started: number, o
     usage.dbTxnDurationMs += ms;
   }
   if (ok) txnLog.debug("[TXN END] {{{name}}} {seconds} sec", { name, seconds: (ms / 1000).toFixed(6) });
+}
+
+/**
+ * The connection as drizzle sees it (drizzle only prepares, execs and opens
+ * its own transactions): each statement it prepares reports its run time,
+ * which bun:sqlite spends synchronously inside run/all/values.
+ */
+function timedClient(client: SQLiteDriver, stats: TransactionStats): SQLiteDriver {
+  return {
+    prepare: (sql: string) => {
+      const stmt = client.prepare(sql);
+      return stats.timed ? new TimedStatement(stmt, sql, stats) : stmt;
+    },
+    exec: (sql: string) => client.exec(sql),
+    transaction: (fn: () => unknown) => client.transaction(fn),
+  } as unknown as SQLiteDriver;
+}
+
+type Statement = ReturnType<SQLiteDriver["prepare"]>;
+
+class TimedStatement {
+  constructor(
+    private readonly stmt: Statement,
+    private readonly sql: string,
+    private readonly stats: TransactionStats,
+  ) {}
+
+  run(...params: never[]) {
+    const t0 = performance.now();
+    try {
+      return this.stmt.run(...params);
+    } finally {
+      this.stats.recordQuery(this.sql, performance.now() - t0);
+    }
+  }
+
+  all(...params: never[]) {
+    const t0 = performance.now();
+    try {
+      return this.stmt.all(...params);
+    } finally {
+      this.stats.recordQuery(this.sql, performance.now() - t0);
+    }
+  }
+
+  values(...params: never[]) {
+    const t0 = performance.now();
+    try {
+      return this.stmt.values(...params);
+    } finally {
+      this.stats.recordQuery(this.sql, performance.now() - t0);
+    }
+  }
+
+  get(...params: never[]) {
+    const t0 = performance.now();
+    try {
+      return this.stmt.get(...params);
+    } finally {
+      this.stats.recordQuery(this.sql, performance.now() - t0);
+    }
+  }
 }

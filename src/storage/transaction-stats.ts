@@ -6,10 +6,19 @@ export interface TransactionTotals {
 
 export type TransactionListener = (name: string, durationMs: number, ok: boolean) => void;
 
+/** Finer timings for metrics: waiting for the connection, and single statements. */
+export interface TimingListener {
+  /** A transaction waited `ms` for the connection (SQLite: its place in the queue; PostgreSQL: the pool and BEGIN). */
+  schedule(ms: number): void;
+  /** One SQL statement took `ms`. */
+  query(sql: string, ms: number): void;
+}
+
 export class TransactionStats {
   totalMs = 0;
   readonly byName = new Map<string, TransactionTotals>();
   readonly #listeners = new Set<TransactionListener>();
+  readonly #timing = new Set<TimingListener>();
 
   record(name: string, durationMs: number, ok: boolean): void {
     this.totalMs += durationMs;
@@ -24,5 +33,24 @@ export class TransactionStats {
   addListener(fn: TransactionListener): () => void {
     this.#listeners.add(fn);
     return () => this.#listeners.delete(fn);
+  }
+
+  /** Whether anyone listens to timings: the database does not time statements otherwise. */
+  get timed(): boolean {
+    return this.#timing.size > 0;
+  }
+
+  recordSchedule(ms: number): void {
+    for (const l of this.#timing) l.schedule(ms);
+  }
+
+  recordQuery(sql: string, ms: number): void {
+    for (const l of this.#timing) l.query(sql, ms);
+  }
+
+  /** Returns a function that removes the listener again. */
+  addTimingListener(listener: TimingListener): () => void {
+    this.#timing.add(listener);
+    return () => this.#timing.delete(listener);
   }
 }

@@ -3,6 +3,7 @@ import type { Database } from "../storage/database.ts";
 import type { Notifier } from "../notifier/notifier.ts";
 import type { RoomService } from "../rooms/service.ts";
 import { forbidden } from "../http/errors.ts";
+import { serverNameOf } from "../matrix/identifiers.ts";
 import { AccountDataStore } from "../storage/stores/account-data.ts";
 import { FiltersStore } from "../storage/stores/filters.ts";
 import { PresenceStore, PRESENCE_STREAM } from "../storage/stores/presence.ts";
@@ -22,7 +23,7 @@ import type { SyncDeps } from "./context.ts";
 import type { SyncExtension } from "./extensions.ts";
 import { FilterService } from "./filters.ts";
 import { SyncHandler } from "./handler.ts";
-import { EXTERNAL_STREAMS, SyncStreams } from "./streams.ts";
+import { SyncStreams } from "./streams.ts";
 import { emptyToken, type SyncToken } from "./token.ts";
 
 export interface SyncServicesDeps {
@@ -67,10 +68,13 @@ export async function createSyncServices(deps: SyncServicesDeps): Promise<SyncSe
   const presenceStore = new PresenceStore(database, positions);
   const pushActions = new PushActionsStore(database);
 
+  // Positions of streams other modules write. The e2ee streams publish theirs in
+  // stream_positions inside their writing transactions; account data is read as
+  // its highest committed id.
   const readPositions = async (): Promise<Partial<SyncToken>> => {
     const rows = await positions.all();
     return {
-      account_data: await accountDataStore.maxStreamId(),
+      account_data: await reads.maxCommittedAccountDataId(),
       to_device: rows.get("to_device") ?? 0,
       device_lists: rows.get("device_lists") ?? 0,
     };
@@ -117,6 +121,7 @@ export async function createSyncServices(deps: SyncServicesDeps): Promise<SyncSe
       const users = info.type === "m.room.member" && info.stateKey ? [info.stateKey] : [];
       streams.changed("events", pos, { rooms: [roomId], users }, false);
     }
+    if (serverNameOf(info.sender) === deps.serverName) void presence.bumpActive(info.sender);
   });
 
   const syncDeps: SyncDeps = {

@@ -125,6 +125,3 @@ export class SyncStreams {
     return out;
   }
 }
-
-/** Streams other modules write; their positions are re-read from the database before each look. */
-export const EXTERNAL_STREAMS = ["account_data", "to_device", "device_lists"] as const satisfies readonly StreamKey[];

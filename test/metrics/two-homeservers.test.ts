@@ -5,11 +5,13 @@ import { formatRecord } from "../../src/observability/logging.ts";
 import { runInLogContext } from "../../src/observability/log-context.ts";
 import { scrapeMetrics } from "../../src/observability/metrics/exposition.ts";
 import { notifierListeners, pyBool, userRegistrations } from "../../src/observability/metrics/feature-metrics.ts";
+import { LaterGauge } from "../../src/observability/metrics/later-gauge.ts";
 import { parseExposition, sumOf, valueOf, type ParsedExposition } from "./exposition-parser.ts";
 
 let a: TestHomeserver;
 let b: TestHomeserver;
 let scrape: ParsedExposition;
+const testGauge = new LaterGauge({ name: "hearth_test_two_servers_gauge", help: "test", labelNames: ["server_name"] });
 
 beforeAll(async () => {
   capturedLogs.length = 0;
@@ -32,7 +34,7 @@ beforeAll(async () => {
   await bgA.run("metrics_test_task", async () => 2);
   await b.hs.services.background.run("metrics_test_task", async () => 3);
 
-  a.hs.services.metrics.registerLaterGaugeHook(notifierListeners, () => 7);
+  a.hs.services.metrics.registerLaterGaugeHook(testGauge, () => 7);
   let hits = 0;
   a.hs.services.metrics.registerCache("test_cache", () => ({ size: 1, hits: ++hits, misses: 4, maxSize: 777, evicted: { size: 2, time: 1 } }));
   b.hs.services.metrics.registerCache("test_cache", () => ({ size: 0, hits: 0, misses: 0 }));
@@ -99,9 +101,9 @@ describe("two homeservers in one process: one scrape, independent values", () =>
   });
 
   test("LaterGauges report each instance's hook", () => {
-    expect(valueOf(scrape, "synapse_notifier_listeners", A)).toBe(7);
-    expect(valueOf(scrape, "synapse_notifier_listeners", B)).toBe(0);
-    for (const name of ["synapse_notifier_rooms", "synapse_notifier_users", "synapse_scheduler_running_tasks"]) {
+    expect(valueOf(scrape, "hearth_test_two_servers_gauge", A)).toBe(7);
+    expect(valueOf(scrape, "hearth_test_two_servers_gauge", B)).toBeUndefined();
+    for (const name of ["synapse_notifier_listeners", "synapse_notifier_rooms", "synapse_notifier_users", "synapse_scheduler_running_tasks"]) {
       expect(valueOf(scrape, name, A)).toBe(0);
       expect(valueOf(scrape, name, B)).toBe(0);
     }

@@ -75,4 +75,15 @@ describe("PresenceService", () => {
     expect((await store.getMany(["@d:x"]))[0]!.state).toBe("offline");
     again.stop();
   });
+
+  test("activity of an offline user moves last_active but not the state", async () => {
+    await presence.bumpActive("@never:x");
+    expect(await presence.get("@never:x")).toBeUndefined();
+    await presence.setState("@e:x", "offline", null);
+    await clock.advance(120_000);
+    await presence.bumpActive("@e:x");
+    const row = (await presence.get("@e:x"))!;
+    expect(row.state).toBe("offline");
+    expect(row.lastActiveTs).toBe(clock.now());
+  });
 });

@@ -1,33 +1,63 @@
 import type { TransactionStats } from "../../storage/transaction-stats.ts";
-import { counter, histogram, SERVER_NAME_LABEL } from "./registry.ts";
+import { counter, SERVER_NAME_LABEL } from "./registry.ts";
+import { ServerHistogram } from "./server-histogram.ts";
 
 const S = SERVER_NAME_LABEL;
 
-const scheduleTime = histogram("synapse_storage_schedule_time", "sec", [S]);
-const queryTime = histogram("synapse_storage_query_time", "sec", ["verb", S]);
+// One observation per transaction and per statement: the cheap histogram, not prom-client's.
+const scheduleTime = new ServerHistogram({ name: "synapse_storage_schedule_time", help: "sec" });
+const queryTime = new ServerHistogram({ name: "synapse_storage_query_time", help: "sec", label: "verb" });
 const txnCount = counter("synapse_storage_transaction_time_count_total", "sec", ["desc", S]);
 const txnDuration = counter("synapse_storage_transaction_time_sum_total", "sec", ["desc", S]);
 
 /**
- * Feeds synapse_storage_transaction_time_{count,sum}_total from the database's
- * transaction stats (every finished transaction, failed ones and retries
- * included). Returns the function that stops it.
+ * Feeds the storage metrics from the database's transaction stats:
+ * synapse_storage_transaction_time_{count,sum}_total (every finished
+ * transaction, failed ones and retries included), the schedule time of each
+ * transaction and the time of each statement. Returns the function that stops it.
  */
 export function watchTransactions(serverName: string, stats: TransactionStats): () => void {
-  return stats.addListener((desc, ms) => {
+  const stopTransactions = stats.addListener((desc, ms) => {
     const labels = { desc, server_name: serverName };
     txnCount.inc(labels);
     txnDuration.inc(labels, ms / 1000);
   });
+  const stopTimings = stats.addTimingListener({
+    schedule: (ms) => scheduleTime.observe(serverName, ms / 1000),
+    query: (sql, ms) => queryTime.observe(serverName, ms / 1000, sqlVerb(sql)),
+  });
+  return () => {
+    stopTransactions();
+    stopTimings();
+  };
 }
 
 /** For the storage layer: time a transaction waited for a connection (SQLite: its place in the queue). */
 export function observeDbSchedule(serverName: string, seconds: number): void {
-  scheduleTime.observe({ server_name: serverName }, seconds);
+  scheduleTime.observe(serverName, seconds);
 }
 
 /** For the storage layer: time of one SQL statement; `verb` is its first word. */
 export function observeDbQuery(serverName: string, sql: string, seconds: number): void {
-  const verb = sql.trim().split(/\s+/, 1)[0] ?? "";
-  queryTime.observe({ verb, server_name: serverName }, seconds);
+  queryTime.observe(serverName, seconds, sqlVerb(sql));
+}
+
+/** Verbs reported as themselves; anything else is OTHER, so odd SQL cannot grow the label set. */
+const KNOWN_VERBS = new Set([
+  "SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "UPSERT", "REPLACE", "VALUES",
+  "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE",
+  "CREATE", "DROP", "ALTER", "PRAGMA", "ANALYZE", "VACUUM", "EXPLAIN", "SET", "LOCK", "TRUNCATE",
+]);
+
+/**
+ * The statement's first word in upper case (Synapse's SQL is upper case; drizzle
+ * writes lower case), as Synapse's `verb` label.
+ */
+export function sqlVerb(sql: string): string {
+  let start = 0;
+  while (start < sql.length && sql.charCodeAt(start) <= 32) start++;
+  let end = start;
+  while (end < sql.length && end - start < 10 && sql.charCodeAt(end) > 32 && sql.charCodeAt(end) !== 40 /* ( */) end++;
+  const verb = sql.slice(start, end).toUpperCase();
+  return KNOWN_VERBS.has(verb) ? verb : "OTHER";
 }

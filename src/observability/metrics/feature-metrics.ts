@@ -1,4 +1,4 @@
-import { counter, SERVER_NAME_LABEL } from "./registry.ts";
+import { counter, gauge, histogram, SERVER_NAME_LABEL } from "./registry.ts";
 import { GaugeBucketCollector } from "./bucket-collector.ts";
 import { LaterGauge } from "./later-gauge.ts";
 
@@ -38,6 +38,17 @@ export const eventsPersistedByType = counter("synapse_storage_events_persisted_e
 ]);
 
 /** Requests a rate limiter rejected (Synapse counts these for its federation limiter; Hearth for every limiter). */
+/** The highest event stream position persisted. */
+export const eventPersistedPosition = gauge("synapse_event_persisted_position", "", [S]);
+
+/** Forward extremities of a room after each persisted batch of its events. */
+export const forwardExtremitiesPersisted = histogram(
+  "synapse_storage_events_forward_extremities_persisted",
+  "Number of forward extremities for each new event",
+  [S],
+  [1, 2, 3, 5, 7, 10, 15, 20, 50, 100, 200, 500],
+);
+
 export const rateLimitRejections = counter("synapse_rate_limit_reject_total", "Number of requests rejected by the rate limiter", [
   "rate_limiter_name",
   S,

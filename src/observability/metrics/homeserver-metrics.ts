@@ -43,7 +43,7 @@ export interface HomeserverMetrics {
  */
 const instancesByServer = new Map<string, number>();
 
-/** Placeholders until the notifier and task scheduler exist and register real hooks. */
+/** Zero until the services register their real hooks (feature-hooks.ts), e.g. while a homeserver starts. */
 const PLACEHOLDER_GAUGES = [notifierListeners, notifierRooms, notifierUsers, schedulerRunningTasks];
 
 /** Everything one homeserver instance adds to the process-wide metrics, released again by close(). */

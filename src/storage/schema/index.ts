@@ -6,3 +6,4 @@ export * from "./sync.ts";
 export * from "./e2ee.ts";
 export * from "./admin.ts";
 export * from "./rooms.ts";
+export * from "./directory.ts";

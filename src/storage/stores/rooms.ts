@@ -1,4 +1,4 @@
-import { and, eq, inArray, notInArray, sql, type SQL } from "drizzle-orm";
+import { and, count, eq, inArray, notInArray, sql, type SQL } from "drizzle-orm";
 import type { Database } from "../database.ts";
 
 export type RoomRow = typeof import("../schema/rooms.ts").rooms.$inferSelect;
@@ -134,5 +134,13 @@ export class RoomsStore {
       .from(fx)
       .innerJoin(e, eq(e.eventId, fx.eventId))
       .where(eq(fx.roomId, roomId));
+  }
+
+  /** The number of forward extremities of every room (one row per room: for the metrics, read rarely). */
+  async forwardExtremityCounts(): Promise<Map<string, number>> {
+    const { db, tables } = this.database;
+    const fx = tables.roomForwardExtremities;
+    const rows = await db.select({ roomId: fx.roomId, n: count() }).from(fx).groupBy(fx.roomId);
+    return new Map(rows.map((r) => [r.roomId, Number(r.n)]));
   }
 }

@@ -91,6 +91,17 @@ export class SyncReadsStore {
     return out;
   }
 
+  /**
+   * The highest committed account-data stream id. Unlike the id sequence (which
+   * counts ids of transactions still in flight on PostgreSQL), only committed
+   * rows are seen, so a position read here is safe to hand to a client.
+   */
+  async maxCommittedAccountDataId(): Promise<number> {
+    const t = this.database.tables.accountData;
+    const rows = await this.database.db.select({ pos: sql<number>`max(${t.streamId})` }).from(t);
+    return Number(rows[0]?.pos ?? 0);
+  }
+
   /** Joined and invited member counts of rooms. */
   async memberCounts(roomIds: readonly string[]): Promise<Map<string, MemberSummaryCounts>> {
     const m = this.database.tables.roomMemberships;

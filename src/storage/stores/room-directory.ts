@@ -1,0 +1,83 @@
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { Database } from "../database.ts";
+
+export interface PublishedRoomRow {
+  roomId: string;
+  roomType: string | null;
+  joinedMembers: number;
+}
+
+export interface DirectoryStateRow {
+  roomId: string;
+  type: string;
+  stateKey: string;
+  pdu: string;
+}
+
+/** Reads for the public room list and room upgrades. */
+export class RoomDirectoryStore {
+  constructor(private readonly database: Database) {}
+
+  /** Every published room with its joined member count (index rooms_is_public, room_memberships_room). */
+  async publishedRooms(): Promise<PublishedRoomRow[]> {
+    const { db, tables } = this.database;
+    const r = tables.rooms;
+    const rows = await db
+      .select({
+        roomId: r.roomId,
+        roomType: r.roomType,
+        joined: sql<number | string>`(SELECT count(*) FROM room_memberships rm WHERE rm.room_id = ${r.roomId} AND rm.membership = 'join')`,
+      })
+      .from(r)
+      .where(eq(r.isPublic, true));
+    return rows.map((row) => ({ roomId: row.roomId, roomType: row.roomType, joinedMembers: Number(row.joined) }));
+  }
+
+  /** Current state events of the given types in the given rooms, as PDU JSON text. */
+  async currentState(roomIds: string[], types: string[]): Promise<DirectoryStateRow[]> {
+    const { db, tables } = this.database;
+    const cs = tables.roomCurrentState;
+    const e = tables.events;
+    const out: DirectoryStateRow[] = [];
+    for (let i = 0; i < roomIds.length; i += 500) {
+      const rows = await db
+        .select({ roomId: cs.roomId, type: cs.type, stateKey: cs.stateKey, pdu: e.pdu })
+        .from(cs)
+        .innerJoin(e, eq(e.eventId, cs.eventId))
+        .where(and(inArray(cs.roomId, roomIds.slice(i, i + 500)), inArray(cs.type, types)));
+      out.push(...rows);
+    }
+    return out;
+  }
+
+  /**
+   * The room's current bans: the banned users and their ban events' PDU JSON, read
+   * through the (room_id, membership) index without touching other memberships.
+   */
+  async bans(roomId: string): Promise<Array<{ userId: string; pdu: string }>> {
+    const { db, tables } = this.database;
+    const m = tables.roomMemberships;
+    const e = tables.events;
+    return db
+      .select({ userId: m.userId, pdu: e.pdu })
+      .from(m)
+      .innerJoin(e, eq(e.eventId, m.eventId))
+      .where(and(eq(m.roomId, roomId), eq(m.membership, "ban")));
+  }
+
+  /** Local users joined to the room (restricted joins pick an authoriser among them). */
+  async localJoinedMembers(roomId: string, serverName: string): Promise<string[]> {
+    const { db, tables } = this.database;
+    const m = tables.roomMemberships;
+    const rows = await db
+      .select({ userId: m.userId })
+      .from(m)
+      .where(and(eq(m.roomId, roomId), eq(m.membership, "join"), sql`${m.userId} LIKE ${`%:${escapeLike(serverName)}`} ESCAPE '\\'`));
+    // LIKE only narrows: the server name must be exactly what follows the first colon.
+    return rows.map((r) => r.userId).filter((u) => u.slice(u.indexOf(":") + 1) === serverName);
+  }
+}
+
+function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
