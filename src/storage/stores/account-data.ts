@@ -1,4 +1,4 @@
-import { and, asc, eq, gt } from "drizzle-orm";
+import { and, asc, eq, gt, sql } from "drizzle-orm";
 import type { Database } from "../database.ts";
 
 type Schema = typeof import("../schema/accounts.ts");
@@ -13,7 +13,14 @@ export class AccountDataStore {
   /** Replaces the content and returns its new stream position. */
   async put(userId: string, roomId: string, type: string, content: Record<string, unknown>): Promise<number> {
     const t = this.database.tables.accountData;
+    const positions = this.database.tables.streamPositions;
     return this.database.transaction("add_account_data", async (tx) => {
+      // Serialise writers (a row lock held to commit on PostgreSQL) before taking an id
+      // from the sequence, so ids become visible in order and sync never skips one.
+      await tx
+        .insert(positions)
+        .values({ stream: "account_data_writer", position: 1 })
+        .onConflictDoUpdate({ target: positions.stream, set: { position: sql`${positions.position} + 1` } });
       await tx.delete(t).where(and(eq(t.userId, userId), eq(t.roomId, roomId), eq(t.type, type)));
       const rows = await tx.insert(t).values({ userId, roomId, type, content }).returning({ streamId: t.streamId });
       return rows[0]!.streamId;
