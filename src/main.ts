@@ -140,6 +140,12 @@ async function run(givenPaths: string[], generateMissing: boolean, dataDir: stri
       );
     });
   }
+  // Start-up (config, migrations, route tables) leaves garbage behind; collect it once
+  // so an idle server's RSS reflects what it keeps, not what it did to start.
+  homeservers[0]?.clock.callLater(1000, () => {
+    Bun.gc(true);
+    Bun.shrink();
+  });
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
