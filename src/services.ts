@@ -25,6 +25,7 @@ import { createAdminServices, type AdminServices } from "./admin/services.ts";
 import { createAdminRoomServices, type AdminRoomServices } from "./admin/room-services.ts";
 import { Notifier } from "./notifier/notifier.ts";
 import { RoomService } from "./rooms/service.ts";
+import { createDirectoryServices, type DirectoryServices } from "./rooms/directory-services.ts";
 import { createSyncServices, type SyncServices } from "./sync/services.ts";
 import { e2eeSyncExtension } from "./e2ee/sync-extension.ts";
 import { countRateLimitRejections, watchFeatures } from "./observability/metrics/feature-hooks.ts";
@@ -68,6 +69,8 @@ export interface Services {
   notifier: Notifier;
   /** Rooms and events: creation, membership, sending, history (src/rooms/). */
   rooms: RoomService;
+  /** Room aliases, the published room list and room upgrades (src/rooms/). */
+  directory: DirectoryServices;
   /** /sync, filters, push rules, typing, receipts, presence, notifications (src/sync/, src/push/, src/ephemeral/). */
   sync: SyncServices;
   /** Called by stop(): services register their own clean-up here. */
@@ -137,6 +140,8 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
     defaultRoomVersion: deps.config.default_room_version,
   });
   onStop.push(() => rooms.flush());
+  const directory = createDirectoryServices({ ...deps, serverName: deps.config.server_name, rooms, accountData: accounts.accountData });
+  rooms.aliases = directory.aliases;
   const adminRooms = createAdminRoomServices({ ...deps, serverName: deps.config.server_name, rooms, ratelimiters });
   onStop.push(
     accounts.profile.onProfileChanged.add((e) =>
@@ -158,7 +163,12 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
       notifier,
       persisted: rooms.writer,
       forwardExtremityCounts: () => rooms.stores.rooms.forwardExtremityCounts(),
-      caches: { room_heads: () => rooms.heads.cacheStats(), history_visibility_facts: () => rooms.visibility.cacheStats() },
+      caches: {
+        room_heads: () => rooms.heads.cacheStats(),
+        history_visibility_facts: () => rooms.visibility.cacheStats(),
+        // Synapse's name for the same cache (token → user).
+        get_user_by_access_token: () => accessTokens.cache.stats(),
+      },
     }),
   );
   return {
@@ -177,6 +187,7 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
     adminRooms,
     notifier,
     rooms,
+    directory,
     sync,
     onStop,
   };

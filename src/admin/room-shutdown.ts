@@ -101,8 +101,8 @@ export class RoomShutdown {
       await rooms.events.create(result.new_room_id, [
         { type: "m.room.message", content: { body: p.message || DEFAULT_MESSAGE, msgtype: "m.text" }, sender: p.newRoomUserId },
       ]);
-      // Hearth has no room directory yet: there are no local aliases to move.
-      result.local_aliases = [];
+      // As Synapse: the room's local aliases now point at the notice room.
+      result.local_aliases = (await rooms.aliases.moveAll?.(roomId, result.new_room_id, p.requesterUserId)) ?? [];
     }
     return result;
   }

@@ -23,6 +23,8 @@ import { registerRoomRoutes } from "./client/rooms.ts";
 import { registerMembershipRoutes } from "./client/membership.ts";
 import { registerRoomSendRoutes } from "./client/room-send.ts";
 import { registerRoomHistoryRoutes } from "./client/room-history.ts";
+import { registerDirectoryRoutes } from "./client/directory.ts";
+import { registerRoomUpgradeRoutes } from "./client/room-upgrade.ts";
 
 import { registerFilterRoutes } from "./client/filter.ts";
 import { registerPushRulesRoutes } from "./client/pushrules.ts";
@@ -58,6 +60,8 @@ export function registerRoutes(router: Router, services: Services): void {
   registerMembershipRoutes(router, services);
   registerRoomSendRoutes(router, services);
   registerRoomHistoryRoutes(router, services);
+  registerDirectoryRoutes(router, services);
+  registerRoomUpgradeRoutes(router, services);
   registerFilterRoutes(router, services);
   registerPushRulesRoutes(router, services);
   registerTypingRoutes(router, services);

@@ -3,6 +3,7 @@ import type { AccessTokensStore } from "../storage/stores/access-tokens.ts";
 import type { Requester } from "../http/context.ts";
 import { MatrixError, unknownToken } from "../http/errors.ts";
 import { generateToken, hashToken } from "./tokens.ts";
+import { TokenCache } from "./token-cache.ts";
 
 export interface IssueOptions {
   /** Lifetime for refreshable tokens; omitted = never expires. */
@@ -21,12 +22,19 @@ export function localpartOf(userId: string): string {
   return userId.slice(1, userId.indexOf(":"));
 }
 
+type LookupRow = NonNullable<Awaited<ReturnType<AccessTokensStore["lookup"]>>>;
+
 /** Issues and resolves this server's own access tokens (the non-MAS path). */
 export class AccessTokenService {
+  /** Looked-up rows; dropped at once by any write to tokens or users (see TokenCache). */
+  readonly cache: TokenCache<LookupRow>;
+
   constructor(
     private readonly clock: Clock,
     private readonly store: AccessTokensStore,
-  ) {}
+  ) {
+    this.cache = new TokenCache(clock, () => store.generation());
+  }
 
   /** A fresh token and the row to store for it (callers that must store it in their own transaction use this). */
   mint(userId: string, deviceId: string | null, opts: IssueOptions = {}) {
@@ -52,7 +60,8 @@ export class AccessTokenService {
 
   async resolve(token: string, opts: ResolveOptions = {}): Promise<Requester> {
     const tokenHash = hashToken(token);
-    const row = await this.store.lookup(tokenHash);
+    // A refreshable token's first use writes (below), so it is only cached once marked used.
+    const row = await this.cache.get(tokenHash, () => this.store.lookup(tokenHash), (r) => r.refreshTokenHash === null || r.used);
     if (!row) throw unknownToken("Unrecognised access token");
     const now = this.clock.now();
     if (!opts.allowExpired && row.validUntilTs !== null && row.validUntilTs <= now) {

@@ -71,6 +71,56 @@ export const masSchema = v.object({
   force_http2: optBool(false),
 });
 
+/**
+ * Synapse's durations: an integer of milliseconds, or a string of digits with an
+ * optional unit s, m, h, d, w or y (no unit = milliseconds). Undefined when malformed.
+ */
+export function parseDuration(value: unknown): number | undefined {
+  if (typeof value === "number") return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+  if (typeof value !== "string") return undefined;
+  const m = /^(\d+)([smhdwy]?)$/.exec(value);
+  if (!m) return undefined;
+  const unit = { "": 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 }[m[2]!]!;
+  const ms = Number(m[1]) * unit;
+  return Number.isSafeInteger(ms) ? ms : undefined;
+}
+
+const duration = () => {
+  const msg = "expected a duration like 5m, 1h or 30d, or a number of milliseconds";
+  return v.pipe(
+    v.union([v.number(msg), v.string(msg)], msg),
+    v.check((x) => parseDuration(x) !== undefined, msg),
+    v.transform((x) => parseDuration(x)!),
+  );
+};
+
+/** A mapping whose keys all have defaults: absent and YAML's empty `key:` (null) read as {}. */
+function section<E extends v.ObjectEntries>(entries: E, what: string) {
+  const msg = `expected a mapping of ${what}`;
+  // optional() so that an absent key is parsed (from its default) rather than reported missing.
+  return v.optional(
+    v.pipe(
+      v.unknown(),
+      v.transform((x) => x ?? {}),
+      v.check((x) => typeof x === "object" && x !== null && !Array.isArray(x), msg),
+      v.object(entries, msg),
+    ),
+    {},
+  );
+}
+
+const passwordPolicy = section(
+  {
+    enabled: optBool(false),
+    minimum_length: v.optional(intRange(0, 512), 0),
+    require_digit: optBool(false),
+    require_symbol: optBool(false),
+    require_lowercase: optBool(false),
+    require_uppercase: optBool(false),
+  },
+  "enabled, minimum_length, require_digit, require_symbol, require_lowercase and require_uppercase",
+);
+
 /** Keys Hearth knows. Everything else in a Synapse config is warned about and ignored. */
 export const knownEntries = {
   server_name: str("a server name"),
@@ -100,4 +150,39 @@ export const knownEntries = {
   default_room_version: v.optional(str("a room version")),
   macaroon_secret_key: v.optional(str()),
   form_secret: v.optional(str()),
+  // Accounts (Synapse's names; how they combine: src/accounts/account-config.ts).
+  session_lifetime: v.nullish(duration()),
+  /** Absent = Synapse's 5m; null disables refresh tokens. */
+  refreshable_access_token_lifetime: v.optional(v.nullable(duration())),
+  refresh_token_lifetime: v.nullish(duration()),
+  nonrefreshable_access_token_lifetime: v.nullish(duration()),
+  password_config: section(
+    {
+      enabled: v.optional(v.union([bool(), v.literal("only_for_reauth")], "expected true, false or only_for_reauth"), true),
+      localdb_enabled: optBool(true),
+      pepper: v.optional(str(), ""),
+      policy: passwordPolicy,
+    },
+    "enabled, localdb_enabled, pepper and policy",
+  ),
+  ui_auth: section({ session_timeout: v.optional(duration(), 0) }, "session_timeout"),
+  inhibit_user_in_use_error: optBool(false),
+  enable_set_displayname: optBool(true),
+  enable_set_avatar_url: optBool(true),
+  /** Absent = off in Hearth (it cannot verify e-mail addresses or phone numbers). */
+  enable_3pid_changes: v.optional(bool()),
+  require_auth_for_profile_requests: optBool(false),
+  limit_profile_requests_to_users_who_share_rooms: optBool(false),
+  auto_join_rooms: v.optional(v.nullable(v.array(str("a room alias or room id"), "expected a list of room aliases")), []),
+  autocreate_auto_join_rooms: optBool(true),
+  autocreate_auto_join_rooms_federated: optBool(true),
+  autocreate_auto_join_room_preset: v.nullish(
+    v.picklist(["public_chat", "private_chat", "trusted_private_chat"], "expected public_chat, private_chat or trusted_private_chat"),
+  ),
+  auto_join_mxid_localpart: v.nullish(str("a localpart")),
+  auto_join_rooms_for_guests: optBool(true),
+  user_types: section(
+    { default_user_type: v.nullish(str()), extra_user_types: v.optional(v.array(str(), "expected a list of user types"), []) },
+    "default_user_type and extra_user_types",
+  ),
 };

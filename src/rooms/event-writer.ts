@@ -29,6 +29,14 @@ interface Submission {
 
 const log = () => getLogger(["hearth", "rooms", "writer"]);
 
+/**
+ * Lets the event loop run pending I/O callbacks once: requests that arrived together
+ * build their events before the first commit starts, so they share it. Without it a
+ * request runs from its socket to the commit in one go (SQLite never really waits), and
+ * every event gets a transaction of its own. A scheduling yield, not a timer.
+ */
+export const yieldToPendingIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 export class EventWriter {
   readonly #queue: Submission[] = [];
   #draining: Promise<void> | null = null;
@@ -39,13 +47,16 @@ export class EventWriter {
     private readonly heads: RoomHeadCache,
     private readonly notifier: EventNotifier,
     private readonly maxBatchEvents = 1000,
+    private readonly gather: () => Promise<void> = yieldToPendingIo,
   ) {}
 
   /** Persists events built on `head` (in order, atomically with each other). */
   submit(head: RoomHead, events: BuiltEvent[], create?: RoomToCreate): Promise<PersistedEvent[]> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ head, events, create, resolve, reject });
-      this.#draining ??= this.#drain().finally(() => (this.#draining = null));
+      this.#draining ??= this.gather()
+        .then(() => this.#drain())
+        .finally(() => (this.#draining = null));
     });
   }
 

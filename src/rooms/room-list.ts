@@ -72,7 +72,7 @@ export class RoomList {
     if (q.include_all_networks && q.third_party_instance_id !== undefined) {
       throw invalidParam("Can't use include_all_networks with an explicit network");
     }
-    const since = q.since !== undefined ? decodeListToken(q.since) : undefined;
+    const since = q.since ? decodeListToken(q.since) : undefined;
     // No application service bridges here: a named third-party network has no rooms.
     if (q.third_party_instance_id !== undefined) return { chunk: [], total_room_count_estimate: 0 };
 

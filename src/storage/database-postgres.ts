@@ -39,7 +39,7 @@ export function openPostgres(config: Extract<DatabaseConfig, { kind: "postgres" 
     db,
     tables,
     stats,
-    generations: new WriteGenerations(),
+    generations: new WriteGenerations(() => inTxn.getStore() !== undefined),
     async transaction<T>(name: string, fn: (tx: Db) => Promise<T> | T): Promise<T> {
       const outer = inTxn.getStore();
       if (outer) return fn(outer);

@@ -54,7 +54,8 @@ function openSqlite(path: string): Database {
   client.exec("PRAGMA busy_timeout = 5000");
   client.exec("PRAGMA foreign_keys = ON");
   const stats = new TransactionStats();
-  const db = drizzleSqlite({ client: timedClient(client, stats), schema });
+  const statements = new StatementCache(client, 1000);
+  const db = drizzleSqlite({ client: timedClient(client, stats, statements), schema });
   const inTxn = new AsyncLocalStorage<boolean>();
   // One connection: transactions are serialised so awaits inside one never interleave with another.
   let queue: Promise<unknown> = Promise.resolve();
@@ -64,7 +65,7 @@ function openSqlite(path: string): Database {
     db,
     tables: schema,
     stats,
-    generations: new WriteGenerations(),
+    generations: new WriteGenerations(() => inTxn.getStore() !== undefined),
     transaction<T>(name: string, fn: (tx: Db) => Promise<T> | T): Promise<T> {
       if (inTxn.getStore()) return Promise.resolve(fn(db));
       const queued = performance.now();
@@ -97,10 +98,10 @@ function openSqlite(path: string): Database {
       })();
     },
     async queryRaw<T>(query: string, params: unknown[] = []) {
-      if (!stats.timed) return client.query(query).all(...(params as never[])) as T[];
+      if (!stats.timed) return statements.get(query).all(...(params as never[])) as T[];
       const t0 = performance.now();
       try {
-        return client.query(query).all(...(params as never[])) as T[];
+        return statements.get(query).all(...(params as never[])) as T[];
       } finally {
         stats.recordQuery(query, performance.now() - t0);
       }
@@ -128,10 +129,10 @@ export function finish(stats: TransactionStats, name: string, started: number, o
  * its own transactions): each statement it prepares reports its run time,
  * which bun:sqlite spends synchronously inside run/all/values.
  */
-function timedClient(client: SQLiteDriver, stats: TransactionStats): SQLiteDriver {
+function timedClient(client: SQLiteDriver, stats: TransactionStats, statements: StatementCache): SQLiteDriver {
   return {
     prepare: (sql: string) => {
-      const stmt = client.prepare(sql);
+      const stmt = statements.get(sql);
       return stats.timed ? new TimedStatement(stmt, sql, stats) : stmt;
     },
     exec: (sql: string) => client.exec(sql),
@@ -140,6 +141,34 @@ function timedClient(client: SQLiteDriver, stats: TransactionStats): SQLiteDrive
 }
 
 type Statement = ReturnType<SQLiteDriver["prepare"]>;
+
+/**
+ * Compiled statements by SQL text. drizzle prepares every query it runs, and compiling
+ * costs more than running most of them; bun:sqlite's own query() cache keeps only 20.
+ * Sharing is safe: statements here are only run to completion (run/all/values/get),
+ * never iterated, and nothing finalizes them (an evicted one is collected with its last
+ * user). Least recently used statements go beyond `max`.
+ */
+class StatementCache {
+  readonly #statements = new Map<string, Statement>();
+
+  constructor(
+    private readonly client: SQLiteDriver,
+    private readonly max: number,
+  ) {}
+
+  get(sql: string): Statement {
+    let stmt = this.#statements.get(sql);
+    if (stmt) {
+      this.#statements.delete(sql);
+    } else {
+      stmt = this.client.prepare(sql);
+      if (this.#statements.size >= this.max) this.#statements.delete(this.#statements.keys().next().value as string);
+    }
+    this.#statements.set(sql, stmt);
+    return stmt;
+  }
+}
 
 class TimedStatement {
   constructor(

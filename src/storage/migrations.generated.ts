@@ -6,11 +6,13 @@ import sqlite2 from "../../drizzle/sqlite/0002_rooms.sql" with { type: "text" };
 import sqlite3 from "../../drizzle/sqlite/0003_sync_push.sql" with { type: "text" };
 import sqlite4 from "../../drizzle/sqlite/0004_rooms_partial_indexes.sql" with { type: "text" };
 import sqlite5 from "../../drizzle/sqlite/0005_directory.sql" with { type: "text" };
+import sqlite6 from "../../drizzle/sqlite/0006_accounts2.sql" with { type: "text" };
 import postgres0 from "../../drizzle/postgres/0000_init.sql" with { type: "text" };
 import postgres1 from "../../drizzle/postgres/0001_accounts.sql" with { type: "text" };
 import postgres2 from "../../drizzle/postgres/0002_rooms.sql" with { type: "text" };
 import postgres3 from "../../drizzle/postgres/0003_sync_push.sql" with { type: "text" };
 import postgres4 from "../../drizzle/postgres/0004_directory.sql" with { type: "text" };
+import postgres5 from "../../drizzle/postgres/0005_accounts2.sql" with { type: "text" };
 
 export interface Migration { tag: string; sql: string }
 
@@ -21,6 +23,7 @@ export const sqliteMigrations: Migration[] = [
   { tag: "0003_sync_push", sql: sqlite3 },
   { tag: "0004_rooms_partial_indexes", sql: sqlite4 },
   { tag: "0005_directory", sql: sqlite5 },
+  { tag: "0006_accounts2", sql: sqlite6 },
 ];
 
 export const postgresMigrations: Migration[] = [
@@ -29,4 +32,5 @@ export const postgresMigrations: Migration[] = [
   { tag: "0002_rooms", sql: postgres2 },
   { tag: "0003_sync_push", sql: postgres3 },
   { tag: "0004_directory", sql: postgres4 },
+  { tag: "0005_accounts2", sql: postgres5 },
 ];

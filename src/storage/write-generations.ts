@@ -10,11 +10,18 @@
  * the bump at the start covers; the bump at the end covers reads that started before the
  * write and finish after it.
  *
+ * The write must be the outermost transaction: nested in a caller's transaction it would
+ * settle before that commits, and a PostgreSQL reader could still cache the old row after
+ * the last bump. `around` refuses to run there rather than let a cache go stale.
+ *
  * Only writes made through this process's stores are seen. Another process sharing a
  * PostgreSQL database is not: caches built on this also keep a short lifetime.
  */
 export class WriteGenerations {
   readonly #counters = new Map<string, number>();
+
+  /** `inTransaction` tells whether the caller runs inside a database transaction. */
+  constructor(private readonly inTransaction: () => boolean) {}
 
   /** The counter of `table`; 0 until something writes it. */
   current(table: string): number {
@@ -34,6 +41,7 @@ export class WriteGenerations {
 
   /** Runs `write`, moving the counters of `tables` before it starts and after it settles. */
   async around<T>(tables: readonly string[], write: () => Promise<T>): Promise<T> {
+    if (this.inTransaction()) throw new Error(`a write to ${tables.join(", ")} must not run inside another transaction`);
     this.bump(tables);
     try {
       return await write();

@@ -52,6 +52,7 @@ describe("events persisted", () => {
     }
     expect((await send("PUT", `/rooms/${enc(roomId)}/send/org.example.custom/${txn()}`, { x: 1 })).status).toBe(200);
     await t.hs.services.rooms.flush();
+    await t.hs.services.notifier.flush();
     const after = await scrape();
     expect(valueOf(after, "synapse_storage_events_persisted_events_total", S)).toBe(total0 + 6);
     expect(byType(after, "m.room.message") - byType(before, "m.room.message")).toBe(5);
@@ -91,6 +92,11 @@ describe("caches", () => {
     const vis = { ...S, name: "history_visibility_facts" };
     expect(valueOf(m, "synapse_util_caches_cache_size", vis)).toBeGreaterThan(0);
     expect(valueOf(m, "synapse_util_caches_cache", vis)).toBeGreaterThan(0);
+
+    // Every authenticated request above looked its token up.
+    const tokens = { ...S, name: "get_user_by_access_token" };
+    expect(valueOf(m, "synapse_util_caches_cache", tokens)).toBeGreaterThan(0);
+    expect(valueOf(m, "synapse_util_caches_cache_max_size", tokens)).toBeGreaterThan(0);
 
     // Another send in the room is a lookup answered by the cache.
     expect((await clientFor(t, alice)("PUT", `/rooms/${enc(roomId)}/send/m.room.message/${txn()}`, { msgtype: "m.text", body: "x" })).status).toBe(200);

@@ -155,7 +155,7 @@ describe("POST /createRoom", () => {
       { creation_content: "x" },
       { power_level_content_override: { users: { [bob.userId]: "100" } } },
       { initial_state: [{ type: "m.room.member", state_key: bob.userId, content: { membership: "join" } }] },
-      { room_alias_name: "nope" },
+      { room_alias_name: "no:pe" },
       { invite_3pid: [{ id_server: "x", medium: "email", address: "a@b.c" }] },
       { topic: "x".repeat(70000) },
     ];

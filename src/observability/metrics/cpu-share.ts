@@ -13,11 +13,12 @@ export interface CpuMark {
 /**
  * Bun cannot measure CPU time per async task (no per-context rusage, no
  * async_hooks before/after callbacks). This is the approximation Hearth uses
- * for the `ru_utime`/`ru_stime` metrics and the access log: the process's
- * CPU time (getrusage through `process.cpuUsage()`) is split evenly between
+ * for the `ru_utime`/`ru_stime` metrics and the access log: the CPU time of
+ * the thread running JavaScript (the `sample` clock: getrusage RUSAGE_THREAD,
+ * as Synapse uses; see registry.ts) is split evenly between
  * the units of work (requests, background processes) running at the time.
  * Each unit's share is the integral of `cpu delta / units running` over its
- * lifetime, so the shares of all units add up to the process's CPU time while
+ * lifetime, so the shares of all units add up to that thread's CPU time while
  * any unit was running. Work done while nothing is running (timers, GC when
  * idle) is not attributed. An idle long-poll gets the same share as a busy
  * request running beside it; the totals are right, the split is a guess.
@@ -27,7 +28,7 @@ export class CpuShare {
   #perUnit: CpuTime = { user: 0, system: 0 };
   #last: { user: number; system: number };
 
-  /** `sample` returns cumulative process CPU in microseconds, as process.cpuUsage() does. */
+  /** `sample` returns cumulative CPU in microseconds, as process.threadCpuUsage() does. */
   constructor(private readonly sample: () => { user: number; system: number }) {
     this.#last = sample();
   }

@@ -11,3 +11,5 @@ export { observeDbQuery, observeDbSchedule } from "./db-metrics.ts";
 export { scrapeMetrics, METRICS_CONTENT_TYPE } from "./exposition.ts";
 export type { HomeserverMetrics } from "./homeserver-metrics.ts";
 export * from "./feature-metrics.ts";
+export { ServerHistogram } from "./server-histogram.ts";
+export { watchFeatures, countRateLimitRejections, type FeatureMetricSources } from "./feature-hooks.ts";

@@ -51,6 +51,8 @@ export const accessTokens = sqliteTable(
     lastUsedTs: integer("last_used_ts"),
     /** Set on the first request made with a refreshable token: its predecessors stop being refreshable. */
     used: integer("used", { mode: "boolean" }).notNull().default(false),
+    /** When the holder last passed user-interactive auth (`ui_auth.session_timeout`); null = at creation. */
+    lastValidatedTs: integer("last_validated_ts"),
   },
   (t) => [
     index("access_tokens_user_device").on(t.userId, t.deviceId),
@@ -79,6 +81,8 @@ export const refreshTokens = sqliteTable(
     nextTokenHash: text("next_token_hash"),
     /** Epoch ms after which the refresh token is refused; null = until used. */
     expiryTs: integer("expiry_ts"),
+    /** `session_lifetime` from the login: no refresh of this chain reaches past it. null = unbounded. */
+    ultimateSessionExpiryTs: integer("ultimate_session_expiry_ts"),
     createdTs: integer("created_ts").notNull(),
   },
   (t) => [index("refresh_tokens_user_device").on(t.userId, t.deviceId), index("refresh_tokens_next").on(t.nextTokenHash)],

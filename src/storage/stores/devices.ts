@@ -1,5 +1,6 @@
 import { and, eq, inArray, ne } from "drizzle-orm";
 import type { Database, Db } from "../database.ts";
+import { TOKEN_TABLES } from "./access-tokens.ts";
 
 export type DeviceRow = typeof import("../schema/accounts.ts").devices.$inferSelect;
 
@@ -63,27 +64,36 @@ export class DevicesStore {
   /** Deletes the devices with their access and refresh tokens; returns the ids that existed. */
   async deleteDevices(userId: string, deviceIds: string[]): Promise<string[]> {
     if (deviceIds.length === 0) return [];
-    return this.database.transaction("delete_devices", async (tx) => {
-      const deleted: string[] = [];
-      for (let i = 0; i < deviceIds.length; i += CHUNK) {
-        deleted.push(...(await this.#deleteChunk(tx, userId, [...new Set(deviceIds.slice(i, i + CHUNK))])));
-      }
-      return deleted;
-    });
+    return this.#write(() =>
+      this.database.transaction("delete_devices", async (tx) => {
+        const deleted: string[] = [];
+        for (let i = 0; i < deviceIds.length; i += CHUNK) {
+          deleted.push(...(await this.#deleteChunk(tx, userId, [...new Set(deviceIds.slice(i, i + CHUNK))])));
+        }
+        return deleted;
+      }),
+    );
   }
 
   /** Deletes every device of the user but `exceptDeviceId`, with the tokens of those devices. */
   async deleteAllForUser(userId: string, exceptDeviceId: string | null): Promise<string[]> {
     const d = this.database.tables.devices;
-    return this.database.transaction("delete_all_devices", async (tx) => {
-      const rows = await tx
-        .select({ id: d.deviceId })
-        .from(d)
-        .where(exceptDeviceId === null ? eq(d.userId, userId) : and(eq(d.userId, userId), ne(d.deviceId, exceptDeviceId)));
-      const ids = rows.map((row) => row.id);
-      for (let i = 0; i < ids.length; i += CHUNK) await this.#deleteChunk(tx, userId, ids.slice(i, i + CHUNK));
-      return ids;
-    });
+    return this.#write(() =>
+      this.database.transaction("delete_all_devices", async (tx) => {
+        const rows = await tx
+          .select({ id: d.deviceId })
+          .from(d)
+          .where(exceptDeviceId === null ? eq(d.userId, userId) : and(eq(d.userId, userId), ne(d.deviceId, exceptDeviceId)));
+        const ids = rows.map((row) => row.id);
+        for (let i = 0; i < ids.length; i += CHUNK) await this.#deleteChunk(tx, userId, ids.slice(i, i + CHUNK));
+        return ids;
+      }),
+    );
+  }
+
+  /** Deleting devices deletes their access tokens: the token cache must hear of it. */
+  #write<T>(write: () => Promise<T>): Promise<T> {
+    return this.database.generations.around(TOKEN_TABLES, write);
   }
 
   async #deleteChunk(tx: Db, userId: string, ids: string[]): Promise<string[]> {

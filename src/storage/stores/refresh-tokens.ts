@@ -1,5 +1,6 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { Database } from "../database.ts";
+import { TOKEN_TABLES } from "./access-tokens.ts";
 
 type Schema = typeof import("../schema/accounts.ts");
 export type RefreshTokenRow = Schema["refreshTokens"]["$inferSelect"];
@@ -47,7 +48,8 @@ export class RefreshTokensStore {
     access: Schema["accessTokens"]["$inferInsert"],
   ): Promise<void> {
     const { refreshTokens: r, accessTokens: a } = this.database.tables;
-    await this.database.transaction("replace_refresh_token", async (tx) => {
+    // Deletes and inserts access tokens: the token cache must hear of it.
+    await this.database.generations.around(TOKEN_TABLES, () => this.database.transaction("replace_refresh_token", async (tx) => {
       const old = await tx.select({ next: r.nextTokenHash }).from(r).where(eq(r.tokenHash, oldHash)).limit(1);
       const stale = (await tx.select({ hash: r.tokenHash }).from(r).where(eq(r.nextTokenHash, oldHash))).map((row) => row.hash);
       if (old[0]?.next) stale.push(old[0].next);
@@ -58,6 +60,6 @@ export class RefreshTokensStore {
       await tx.insert(r).values(next);
       await tx.insert(a).values(access);
       await tx.update(r).set({ nextTokenHash: next.tokenHash }).where(eq(r.tokenHash, oldHash));
-    });
+    }));
   }
 }

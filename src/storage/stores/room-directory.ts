@@ -22,14 +22,13 @@ export class RoomDirectoryStore {
   async publishedRooms(): Promise<PublishedRoomRow[]> {
     const { db, tables } = this.database;
     const r = tables.rooms;
+    const m = tables.roomMemberships;
     const rows = await db
-      .select({
-        roomId: r.roomId,
-        roomType: r.roomType,
-        joined: sql<number | string>`(SELECT count(*) FROM room_memberships rm WHERE rm.room_id = ${r.roomId} AND rm.membership = 'join')`,
-      })
+      .select({ roomId: r.roomId, roomType: r.roomType, joined: sql<number | string>`count(${m.userId})` })
       .from(r)
-      .where(eq(r.isPublic, true));
+      .leftJoin(m, and(eq(m.roomId, r.roomId), eq(m.membership, "join")))
+      .where(eq(r.isPublic, true))
+      .groupBy(r.roomId, r.roomType);
     return rows.map((row) => ({ roomId: row.roomId, roomType: row.roomType, joinedMembers: Number(row.joined) }));
   }
 

@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
 import type { Database } from "../database.ts";
+import { TOKEN_TABLES } from "./access-tokens.ts";
 
 export type UserRow = typeof import("../schema/accounts.ts").users.$inferSelect;
 export type NewUser = Omit<typeof import("../schema/accounts.ts").users.$inferInsert, "userIdLower">;
@@ -22,18 +23,25 @@ export class UsersStore {
   /** Inserts the user; returns false when the id is already taken. */
   async create(user: NewUser): Promise<boolean> {
     const { tables } = this.database;
-    return this.database.transaction("create_user", async (tx) => {
-      const existing = await tx.select({ id: tables.users.userId }).from(tables.users).where(eq(tables.users.userId, user.userId)).limit(1);
-      if (existing.length > 0) return false;
-      await tx.insert(tables.users).values({ ...user, userIdLower: user.userId.toLowerCase() });
-      return true;
-    });
+    return this.#write(() =>
+      this.database.transaction("create_user", async (tx) => {
+        const existing = await tx.select({ id: tables.users.userId }).from(tables.users).where(eq(tables.users.userId, user.userId)).limit(1);
+        if (existing.length > 0) return false;
+        await tx.insert(tables.users).values({ ...user, userIdLower: user.userId.toLowerCase() });
+        return true;
+      }),
+    );
   }
 
   async update(userId: string, fields: Partial<Omit<UserRow, "userId" | "userIdLower">>): Promise<void> {
     const { tables } = this.database;
-    await this.database.transaction("update_user", (tx) =>
-      tx.update(tables.users).set(fields).where(eq(tables.users.userId, userId)),
+    await this.#write(() =>
+      this.database.transaction("update_user", (tx) => tx.update(tables.users).set(fields).where(eq(tables.users.userId, userId))),
     );
+  }
+
+  /** Token lookups join users (deactivated, locked, admin...): the token cache must hear of every write. */
+  #write<T>(write: () => Promise<T>): Promise<T> {
+    return this.database.generations.around(TOKEN_TABLES, write);
   }
 }

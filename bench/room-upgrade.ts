@@ -1,0 +1,124 @@
+/**
+ * Upgrading a room with 10,000 bans (target: under 1 second), timed over HTTP. The
+ * homeserver runs in this process; the bans are set up directly through the rooms
+ * service in batches of 1,000 events (one transaction each), then
+ * POST /rooms/{roomId}/upgrade is timed, and the replacement room's bans are counted.
+ *
+ *   ./node_modules/.bin/bun bench/room-upgrade.ts                 # SQLite
+ *   HEARTH_BENCH_POSTGRES=postgres://postgres@127.0.0.1:5432/test ./node_modules/.bin/bun bench/room-upgrade.ts
+ *
+ * Env: BENCH_BANS (default 10000), BENCH_RUNS (rooms upgraded per database, default 3).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import postgres from "postgres";
+import { parseConfig } from "../src/config/load.ts";
+import { createHomeserver, type Homeserver } from "../src/homeserver.ts";
+
+const BIG = { per_second: 1_000_000, burst_count: 1_000_000 };
+const BANS = Number(process.env.BENCH_BANS ?? 10_000);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+
+async function request(baseUrl: string, method: string, path: string, token: string | undefined, body?: unknown) {
+  const res = await fetch(`${baseUrl}/_matrix/client/v3${path}`, {
+    method,
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = (await res.json()) as Record<string, any>;
+  if (res.status !== 200 && res.status !== 401) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function registerUser(baseUrl: string, username: string): Promise<{ userId: string; token: string }> {
+  const first = await request(baseUrl, "POST", "/register", undefined, { username, password: "bench password" });
+  const done = await request(baseUrl, "POST", "/register", undefined, {
+    username,
+    password: "bench password",
+    auth: { type: "m.login.dummy", session: first.session },
+  });
+  return { userId: done.user_id, token: done.access_token };
+}
+
+/** A room with some state and `BANS` bans, set up through the rooms service. */
+async function roomWithBans(hs: Homeserver, baseUrl: string, owner: { userId: string; token: string }, run: number): Promise<string> {
+  const created = await request(baseUrl, "POST", "/createRoom", owner.token, {
+    preset: "public_chat",
+    name: `upgrade bench ${run}`,
+    topic: "a room full of spammers",
+    room_alias_name: `bench-${run}`,
+  });
+  const roomId = created.room_id as string;
+  for (let i = 0; i < BANS; i += 1000) {
+    const batch = [];
+    for (let j = i; j < Math.min(BANS, i + 1000); j++) {
+      batch.push({ type: "m.room.member", stateKey: `@spammer${j}:spam${j % 50}.example`, content: { membership: "ban", reason: "spam" }, sender: owner.userId });
+    }
+    await hs.services.rooms.events.create(roomId, batch);
+  }
+  return roomId;
+}
+
+async function runServer(label: string, database: Record<string, unknown>, dir: string): Promise<string[]> {
+  const { config } = parseConfig(
+    {
+      server_name: "bench.local",
+      database,
+      signing_key_path: join(dir, `${label}.signing.key`),
+      enable_registration: true,
+      enable_registration_without_verification: true,
+      log_level: "warning",
+      rc_message: BIG,
+      rc_registration: BIG,
+      rc_room_creation: BIG,
+    },
+    join(dir, "homeserver.yaml"),
+  );
+  const hs = createHomeserver(config, { listen: false });
+  await hs.start();
+  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, idleTimeout: 255, fetch: (req, srv) => hs.fetch(req, srv) });
+  const baseUrl = `http://127.0.0.1:${server.port}`;
+  const rows: string[] = [];
+  try {
+    const owner = await registerUser(baseUrl, "owner");
+    for (let run = 0; run < RUNS; run++) {
+      const setupStart = performance.now();
+      const roomId = await roomWithBans(hs, baseUrl, owner, run);
+      const setupMs = performance.now() - setupStart;
+      const t0 = performance.now();
+      const res = await request(baseUrl, "POST", `/rooms/${encodeURIComponent(roomId)}/upgrade`, owner.token, { new_version: "12" });
+      const upgradeMs = performance.now() - t0;
+      const copied = await hs.services.rooms.stores.rooms.members(res.replacement_room, "ban");
+      if (copied.length !== BANS) throw new Error(`expected ${BANS} bans in the replacement room, found ${copied.length}`);
+      rows.push(`| ${label} | ${BANS} | ${run + 1} | ${upgradeMs.toFixed(0)} | ${setupMs.toFixed(0)} |`);
+    }
+  } finally {
+    server.stop(true);
+    await hs.stop();
+  }
+  return rows;
+}
+
+const dir = mkdtempSync(join(tmpdir(), "hearth-bench-upgrade-"));
+const rows: string[] = [];
+try {
+  rows.push(...(await runServer("SQLite", { name: "sqlite3", args: { database: join(dir, "bench.db") } }, dir)));
+  const pgUrl = process.env.HEARTH_BENCH_POSTGRES;
+  if (pgUrl) {
+    const schema = `hearth_bench_upgrade_${process.pid}`;
+    const admin = postgres(pgUrl, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`CREATE SCHEMA "${schema}"`);
+    try {
+      rows.push(...(await runServer("PostgreSQL", { name: "psycopg2", args: { url: pgUrl, schema, cp_min: 1, cp_max: 10 } }, dir)));
+    } finally {
+      await admin.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.end();
+    }
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log("| database | bans | run | upgrade ms (HTTP) | setup ms |");
+console.log("|---|---|---|---|---|");
+for (const row of rows) console.log(row);
