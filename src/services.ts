@@ -23,6 +23,7 @@ import {
 import { createE2ee, type E2ee } from "./e2ee/e2ee.ts";
 import { createAdminServices, type AdminServices } from "./admin/services.ts";
 import { createAdminRoomServices, type AdminRoomServices } from "./admin/room-services.ts";
+import { AutoJoin, roomServiceOps } from "./accounts/auto-join.ts";
 import { Notifier } from "./notifier/notifier.ts";
 import { RoomService } from "./rooms/service.ts";
 import { createDirectoryServices, type DirectoryServices } from "./rooms/directory-services.ts";
@@ -142,6 +143,10 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
   onStop.push(() => rooms.flush());
   const directory = createDirectoryServices({ ...deps, serverName: deps.config.server_name, rooms, accountData: accounts.accountData });
   rooms.aliases = directory.aliases;
+  // Client and admin deactivation with erase set the same flag the admin API reports.
+  accounts.management.markErased = (userId) => admin.stores.adminUsers.markErased(userId, deps.clock.now());
+  const autoJoin = new AutoJoin(accounts.settings.autoJoin, deps.config.server_name, roomServiceOps(rooms), () => stores.activity.countRealUsers());
+  onStop.push(accounts.registration.onUserRegistered.add((e) => autoJoin.onUserRegistered(e)));
   const adminRooms = createAdminRoomServices({ ...deps, serverName: deps.config.server_name, rooms, ratelimiters });
   onStop.push(
     accounts.profile.onProfileChanged.add((e) =>

@@ -7,7 +7,8 @@ import type { AccountDataStore } from "../storage/stores/account-data.ts";
 import type { ProfileFieldsStore } from "../storage/stores/profile-fields.ts";
 import type { DeviceService } from "./devices.ts";
 import { Listeners } from "./listeners.ts";
-import { hashPassword } from "./passwords.ts";
+import type { PasswordHasher } from "./passwords.ts";
+import { checkPasswordPolicy, type PasswordPolicy } from "./password-policy.ts";
 import type { Reauthenticator, RequestInfo } from "./reauth.ts";
 import { UiaIncompleteError, type UserInteractiveAuth } from "./uia.ts";
 
@@ -25,6 +26,11 @@ export interface UserDeactivated {
 export class AccountManagement {
   /** Fired after deactivation: rooms make the user leave and reject invites, pushers and keys go. */
   readonly onUserDeactivated = new Listeners<UserDeactivated>("user_deactivated");
+  /**
+   * Sets the flag the admin API reports as `erased` (the erased_users table);
+   * bound by services.ts to the admin store, so client and admin erasure set it alike.
+   */
+  markErased: ((userId: string) => Promise<void>) | undefined;
 
   constructor(
     private readonly deps: {
@@ -35,6 +41,10 @@ export class AccountManagement {
       accountData: AccountDataStore;
       profileFields: ProfileFieldsStore;
       devices: DeviceService;
+      hasher: PasswordHasher;
+      passwordPolicy: PasswordPolicy | undefined;
+      /** `password_config.enabled` and `localdb_enabled`: Synapse's can_change_password. */
+      canChangePassword: boolean;
     },
   ) {}
 
@@ -48,20 +58,24 @@ export class AccountManagement {
     req: RequestInfo,
   ): Promise<void> {
     const { auth, new_password: newPassword, ...clientdict } = body;
-    let validated: { params: Record<string, unknown>; sessionId: string };
+    if (newPassword !== undefined) checkPasswordPolicy(newPassword, this.deps.passwordPolicy);
+    let validated: { params: Record<string, unknown>; sessionId: string | null };
     try {
       validated = await this.deps.reauth.validate(requester, clientdict, auth, req);
     } catch (err) {
       if (err instanceof UiaIncompleteError && newPassword) {
         const data = await this.deps.uia.getSessionData(err.sessionId);
         if (!data[SESSION_PASSWORD_HASH]) {
-          await this.deps.uia.setSessionData(err.sessionId, { [SESSION_PASSWORD_HASH]: await hashPassword(newPassword) });
+          await this.deps.uia.setSessionData(err.sessionId, { [SESSION_PASSWORD_HASH]: await this.deps.hasher.hash(newPassword) });
         }
       }
       throw err;
     }
-    let passwordHash: unknown = newPassword ? await hashPassword(newPassword) : undefined;
-    passwordHash ??= (await this.deps.uia.getSessionData(validated.sessionId))[SESSION_PASSWORD_HASH];
+    if (!this.deps.canChangePassword) throw new MatrixError(403, "M_FORBIDDEN", "Password change disabled");
+    let passwordHash: unknown = newPassword ? await this.deps.hasher.hash(newPassword) : undefined;
+    if (passwordHash === undefined && validated.sessionId !== null) {
+      passwordHash = (await this.deps.uia.getSessionData(validated.sessionId))[SESSION_PASSWORD_HASH];
+    }
     if (typeof passwordHash !== "string") throw new MatrixError(400, "M_MISSING_PARAM", "Missing params: password");
     await this.setPassword(requester.userId, passwordHash, validated.params.logout_devices !== false ? requester : null);
   }
@@ -100,7 +114,10 @@ export class AccountManagement {
       ...(opts.erase ? { displayname: null, avatarUrl: null } : {}),
     });
     await this.deps.devices.logoutEverywhere(userId);
-    if (opts.erase) await this.deps.profileFields.deleteAll(userId);
+    if (opts.erase) {
+      await this.deps.profileFields.deleteAll(userId);
+      await this.markErased?.(userId);
+    }
     await this.deps.accountData.deleteForUser(userId);
     await this.onUserDeactivated.emit({ userId, erase: opts.erase, byAdmin: opts.byAdmin });
   }

@@ -4,7 +4,7 @@ import { normaliseCategory, type LoggingSetup } from "../observability/logging.t
 import { MatrixError } from "../http/errors.ts";
 import { constantTimeEqual } from "../auth/tokens.ts";
 import { generateNonce, registrationMac } from "./shared-secret.ts";
-import { hashPassword, MAX_PASSWORD_LENGTH } from "./passwords.ts";
+import { MAX_PASSWORD_LENGTH, PasswordHasher } from "./passwords.ts";
 import { KNOWN_USER_TYPES, type RegistrationService } from "./registration.ts";
 import type { SessionService } from "./sessions.ts";
 import { MAX_USERNAME_INPUT } from "./usernames.ts";
@@ -50,6 +50,9 @@ export class SharedSecretRegistration {
       logging: LoggingSetup;
       registration: RegistrationService;
       sessions: SessionService;
+      hasher?: PasswordHasher;
+      /** Types a registration may carry (support, bot and `user_types.extra_user_types`). */
+      userTypes?: readonly string[];
     },
   ) {}
 
@@ -94,7 +97,8 @@ export class SharedSecretRegistration {
     if (!validText(password) || password.length > MAX_PASSWORD_LENGTH) throw unknown("Invalid password");
     const admin = truthy(body.admin);
     const userType = body.user_type ?? null;
-    if (userType !== null && (typeof userType !== "string" || !KNOWN_USER_TYPES.includes(userType))) throw unknown("Invalid user type");
+    const userTypes = this.deps.userTypes ?? KNOWN_USER_TYPES;
+    if (userType !== null && (typeof userType !== "string" || !userTypes.includes(userType))) throw unknown("Invalid user type");
     const displayName = body.displayname ?? null;
     if (displayName !== null && typeof displayName !== "string") throw unknown("Invalid displayname");
     if (body.mac === undefined) throw badJson("mac must be specified");
@@ -110,7 +114,7 @@ export class SharedSecretRegistration {
 
     const userId = await this.deps.registration.register({
       localpart: username.toLowerCase(),
-      passwordHash: await hashPassword(password),
+      passwordHash: await (this.deps.hasher ?? new PasswordHasher()).hash(password),
       admin,
       userType,
       displayName,

@@ -4,7 +4,10 @@ import type { Ratelimiter } from "../ratelimit/limiter.ts";
 import { MatrixError, forbidden, invalidParam, missingParam, unknownToken } from "../http/errors.ts";
 import { registrationTokenUsable, type RegistrationTokensStore } from "../storage/stores/registration-tokens.ts";
 import { SESSION_REGISTRATION_TOKEN, SESSION_REGISTRATION_TOKEN_USED } from "../storage/stores/ui-auth-sessions.ts";
-import { hashPassword, MAX_PASSWORD_LENGTH } from "./passwords.ts";
+import type { Requester } from "../http/context.ts";
+import { MAX_PASSWORD_LENGTH, type PasswordHasher } from "./passwords.ts";
+import { checkPasswordPolicy, type PasswordPolicy } from "./password-policy.ts";
+import type { AvailabilityLimiter } from "./availability-limiter.ts";
 import type { RegistrationService } from "./registration.ts";
 import { readLoginParams, registrationResponse } from "./registration-flow.ts";
 import type { SessionService } from "./sessions.ts";
@@ -14,6 +17,8 @@ import { MAX_USERNAME_INPUT } from "./usernames.ts";
 
 const SESSION_PASSWORD_HASH = "password_hash";
 const SESSION_REGISTERED_USER_ID = "registered_user_id";
+/** The guest a session upgrades, once its `guest_access_token` was checked (the token itself is never stored). */
+const SESSION_GUEST_USER_ID = "guest_user_id";
 
 export interface RegistrationPolicy {
   enabled: boolean;
@@ -70,6 +75,13 @@ export class ClientRegistration {
       limiter: Ratelimiter;
       /** rc_registration_token_validity */
       tokenValidityLimiter: Ratelimiter;
+      /** `GET /register/available`'s own per-IP limit. */
+      availabilityLimiter: AvailabilityLimiter;
+      hasher: PasswordHasher;
+      passwordPolicy: PasswordPolicy | undefined;
+      inhibitUserInUseError: boolean;
+      /** Resolves a `guest_access_token` (401 M_UNKNOWN_TOKEN when it is not valid). */
+      resolveToken: (token: string) => Promise<Requester>;
     },
   ) {}
 
@@ -97,10 +109,13 @@ export class ClientRegistration {
     if (!policy.enabled) throw forbidden("Registration has been disabled");
 
     // The password never enters the stored session parameters; only its hash goes into the session data.
-    const { auth, password, ...clientdict } = body;
+    // Nor does a guest's token: the guest's user id, once checked, does.
+    const { auth, password, guest_access_token: guestToken, ...clientdict } = body;
     if (password !== undefined && password !== null && (typeof password !== "string" || password.length > MAX_PASSWORD_LENGTH)) {
       throw invalidParam("Invalid password");
     }
+    if (typeof password === "string") checkPasswordPolicy(password, this.deps.passwordPolicy);
+    let guestUserId = guestToken !== undefined && guestToken !== null ? await this.#guestOf(guestToken) : undefined;
     // Some clients send the device name alone later, which would wipe the remembered parameters.
     if (password === undefined && "initial_device_display_name" in clientdict) delete clientdict.initial_device_display_name;
     readLoginParams(clientdict);
@@ -109,28 +124,50 @@ export class ClientRegistration {
     const data = sessionId ? await uia.getSessionData(sessionId) : {};
     const registeredUserId = typeof data[SESSION_REGISTERED_USER_ID] === "string" ? (data[SESSION_REGISTERED_USER_ID] as string) : undefined;
     const storedHash = typeof data[SESSION_PASSWORD_HASH] === "string" ? (data[SESSION_PASSWORD_HASH] as string) : undefined;
-    if (desired !== undefined) await registration.checkUsername(desired, { assignedUserId: registeredUserId });
+    guestUserId ??= typeof data[SESSION_GUEST_USER_ID] === "string" ? (data[SESSION_GUEST_USER_ID] as string) : undefined;
+    if (guestUserId !== undefined) {
+      // An upgrade keeps the guest's user id; naming another one is refused (as Synapse ends up doing).
+      desired ??= guestUserId.slice(1, guestUserId.indexOf(":"));
+      if (registration.userIdFor(desired) !== guestUserId) {
+        throw new MatrixError(403, "M_FORBIDDEN", "Cannot register taken user ID without valid guest credentials for that user.");
+      }
+    }
+    if (desired !== undefined) {
+      await registration.checkUsername(desired, {
+        assignedUserId: registeredUserId,
+        inhibitUserInUseError: this.deps.inhibitUserInUseError,
+        guestUserId,
+      });
+    }
 
     let result;
     try {
       result = await uia.check({ flows: policy.flows, auth, clientdict, uri: req.uri, method: req.method, clientIp: req.ip });
     } catch (err) {
-      if (err instanceof UiaIncompleteError && typeof password === "string" && password && !storedHash) {
-        await uia.setSessionData(err.sessionId, { [SESSION_PASSWORD_HASH]: await hashPassword(password) });
+      if (err instanceof UiaIncompleteError) {
+        const remember: Record<string, unknown> = {};
+        if (typeof password === "string" && password && !storedHash) remember[SESSION_PASSWORD_HASH] = await this.deps.hasher.hash(password);
+        if (guestUserId !== undefined) remember[SESSION_GUEST_USER_ID] = guestUserId;
+        if (Object.keys(remember).length > 0) await uia.setSessionData(err.sessionId, remember);
       }
       throw err;
     }
 
     let userId = registeredUserId;
     if (userId === undefined) {
-      const passwordHash = typeof password === "string" && password ? await hashPassword(password) : storedHash;
+      const passwordHash = typeof password === "string" && password ? await this.deps.hasher.hash(password) : storedHash;
       if (!passwordHash) throw new MatrixError(400, "M_MISSING_PARAM", "Missing params: password");
       const username = result.params.username;
-      userId = await registration.register({
-        localpart: typeof username === "string" ? username.toLowerCase() : undefined,
-        passwordHash,
-        address: req.ip,
-      });
+      if (guestUserId !== undefined) {
+        await registration.upgradeGuest(guestUserId, passwordHash, req.ip);
+        userId = guestUserId;
+      } else {
+        userId = await registration.register({
+          localpart: typeof username === "string" ? username.toLowerCase() : undefined,
+          passwordHash,
+          address: req.ip,
+        });
+      }
       await uia.setSessionData(result.sessionId, { [SESSION_REGISTERED_USER_ID]: userId });
       const token = (await uia.getSessionData(result.sessionId))[SESSION_REGISTRATION_TOKEN];
       if (typeof token === "string") {
@@ -166,12 +203,24 @@ export class ClientRegistration {
     return registrationResponse(userId, this.deps.serverName, session);
   }
 
-  /** `GET /register/available`. */
-  async checkAvailable(username: string | undefined): Promise<void> {
+  /** `GET /register/available`, limited per client IP as in Synapse. */
+  async checkAvailable(username: string | undefined, ip: string): Promise<void> {
     if (!this.deps.policy.enabled) throw forbidden("Registration has been disabled");
-    if (username === undefined) throw missingParam("username");
-    if (username.length > MAX_USERNAME_INPUT) throw invalidParam("Invalid username");
-    await this.deps.registration.checkUsername(username);
+    // `inhibit_user_in_use_error`: every name looks available, so names cannot be probed here.
+    if (this.deps.inhibitUserInUseError) return;
+    await this.deps.availabilityLimiter.run(ip, async () => {
+      if (username === undefined) throw missingParam("username");
+      if (username.length > MAX_USERNAME_INPUT) throw invalidParam("Invalid username");
+      await this.deps.registration.checkUsername(username);
+    });
+  }
+
+  /** The user id of the guest whose token this is; 403 for a full account's token. */
+  async #guestOf(token: unknown): Promise<string> {
+    if (typeof token !== "string" || token.length > 1024) throw invalidParam("Invalid parameter guest_access_token: expected a string");
+    const requester = await this.deps.resolveToken(token);
+    if (!requester.isGuest) throw new MatrixError(403, "M_FORBIDDEN", "Cannot register taken user ID without valid guest credentials for that user.");
+    return requester.userId;
   }
 
   /** `GET /_matrix/client/v1/register/m.login.registration_token/validity`. */

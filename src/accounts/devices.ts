@@ -4,6 +4,7 @@ import type { AccessTokensStore } from "../storage/stores/access-tokens.ts";
 import { MatrixError, notFound } from "../http/errors.ts";
 import { Listeners } from "./listeners.ts";
 import { MAX_DEVICE_DISPLAY_NAME_LENGTH } from "./sessions.ts";
+import type { LastSeenTracker } from "./last-seen.ts";
 
 const log = getLogger(["hearth", "accounts", "devices"]);
 
@@ -35,14 +36,18 @@ export class DeviceService {
   constructor(
     private readonly store: DevicesStore,
     private readonly tokens: AccessTokensStore,
+    /** Sightings not yet written are merged into what is read. */
+    private readonly lastSeen?: LastSeenTracker,
   ) {}
 
-  list(userId: string): Promise<DeviceRow[]> {
-    return this.store.listForUser(userId);
+  async list(userId: string): Promise<DeviceRow[]> {
+    const rows = await this.store.listForUser(userId);
+    return this.lastSeen ? this.lastSeen.overlay(rows) : rows;
   }
 
-  get(userId: string, deviceId: string): Promise<DeviceRow | undefined> {
-    return this.store.get(userId, deviceId);
+  async get(userId: string, deviceId: string): Promise<DeviceRow | undefined> {
+    const row = await this.store.get(userId, deviceId);
+    return row && this.lastSeen ? this.lastSeen.overlay([row])[0] : row;
   }
 
   async setDisplayName(userId: string, deviceId: string, displayName: string | null): Promise<void> {

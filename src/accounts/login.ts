@@ -3,6 +3,7 @@ import { MatrixError, invalidParam } from "../http/errors.ts";
 import { parseLoginIdentifier } from "./login-identifier.ts";
 import type { PasswordAuthenticator } from "./password-auth.ts";
 import type { IssuedSession, SessionRequest, SessionService } from "./sessions.ts";
+import type { PasswordSettings } from "./account-config.ts";
 
 export const INVALID_USERNAME_OR_PASSWORD = "Invalid username or password";
 
@@ -29,7 +30,13 @@ export class LoginService {
     private readonly passwords: PasswordAuthenticator,
     private readonly limiters: LoginLimiters,
     private readonly sessions: SessionService,
+    private readonly settings: Pick<PasswordSettings, "login" | "localdb"> = { login: true, localdb: true },
   ) {}
+
+  /** Whether `m.login.password` is offered at /login (`password_config.enabled` and `localdb_enabled`). */
+  get passwordLoginEnabled(): boolean {
+    return this.settings.login && this.settings.localdb;
+  }
 
   /** Counts one login attempt from `ip`; throws 429 when there were too many. */
   ratelimitAddress(ip: string): void {
@@ -38,6 +45,8 @@ export class LoginService {
 
   async loginWithPassword(submission: Record<string, unknown>, session: SessionRequest): Promise<LoginOutcome> {
     const password = submission.password;
+    // Synapse's order and messages: disabled, then the password's type, then whether anything checks passwords.
+    if (!this.settings.login) throw new MatrixError(400, "M_UNKNOWN", "Password login has been disabled.");
     if (typeof password !== "string") throw invalidParam("Bad parameter: password");
     const identifier = parseLoginIdentifier(submission, this.serverName);
     if (identifier.kind === "thirdparty") {
@@ -47,6 +56,7 @@ export class LoginService {
       this.limiters.failedAttempts.canDoAction({ key });
       throw forbidden();
     }
+    if (!this.settings.localdb) throw new MatrixError(400, "M_UNKNOWN", "Unknown login type m.login.password");
     const key = identifier.userId.toLowerCase().slice(0, 512);
     // A locked-out account is refused even with the right password.
     this.limiters.failedAttempts.ratelimit({ key, update: false });

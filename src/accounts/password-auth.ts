@@ -1,7 +1,7 @@
 import { getLogger } from "@logtape/logtape";
 import type { UserRow, UsersStore } from "../storage/stores/users.ts";
 import { isPlausibleUserId } from "./login-identifier.ts";
-import { hashPassword, verifyPassword } from "./passwords.ts";
+import { PasswordHasher } from "./passwords.ts";
 import { randomString } from "../auth/tokens.ts";
 
 const log = getLogger(["hearth", "accounts", "login"]);
@@ -10,7 +10,10 @@ const log = getLogger(["hearth", "accounts", "login"]);
 export class PasswordAuthenticator {
   #dummyHash: Promise<string> | undefined;
 
-  constructor(private readonly users: UsersStore) {}
+  constructor(
+    private readonly users: UsersStore,
+    private readonly hasher: PasswordHasher = new PasswordHasher(),
+  ) {}
 
   /**
    * The user a login names, matched case-insensitively (ids imported from
@@ -35,11 +38,11 @@ export class PasswordAuthenticator {
     if (!user) {
       log.info("Attempted to log in as {userId}, who does not exist", { userId });
       // Spend the time a real check takes, so response times do not reveal which users exist.
-      this.#dummyHash ??= hashPassword(randomString(16));
-      await verifyPassword(password, await this.#dummyHash);
+      this.#dummyHash ??= this.hasher.hash(randomString(16));
+      await this.hasher.verify(password, await this.#dummyHash);
       return undefined;
     }
-    if (!(await verifyPassword(password, user.passwordHash))) {
+    if (!(await this.hasher.verify(password, user.passwordHash))) {
       log.info("Failed password login for {userId}", { userId: user.userId });
       return undefined;
     }

@@ -51,6 +51,16 @@ function normaliseValue(key: string, value: unknown): unknown {
   return value;
 }
 
+export interface ProfileSettings {
+  /** `enable_set_displayname`: when false, only admins may change a display name once one is set. */
+  enableSetDisplayname: boolean;
+  enableSetAvatarUrl: boolean;
+  /** `limit_profile_requests_to_users_who_share_rooms` (applies to authenticated lookups only). */
+  limitToUsersWhoShareRooms: boolean;
+}
+
+const DEFAULT_SETTINGS: ProfileSettings = { enableSetDisplayname: true, enableSetAvatarUrl: true, limitToUsersWhoShareRooms: false };
+
 /** Profiles of local users: displayname and avatar_url on the user row, other fields beside it. */
 export class ProfileService {
   /** Fired after a change; the rooms code subscribes to update the user's member events. */
@@ -60,7 +70,20 @@ export class ProfileService {
     private readonly serverName: string,
     private readonly users: UsersStore,
     private readonly fields: ProfileFieldsStore,
+    private readonly settings: ProfileSettings = DEFAULT_SETTINGS,
   ) {}
+
+  /**
+   * With `limit_profile_requests_to_users_who_share_rooms`, a user may only look
+   * up the profiles of users they share a joined room with (and their own).
+   * `requester` is undefined for anonymous lookups, which this never limits (Synapse).
+   */
+  async checkQueryAllowed(userId: string, requester: string | undefined, joinedRoomIds: (userId: string) => Promise<string[]>): Promise<void> {
+    if (!this.settings.limitToUsersWhoShareRooms || requester === undefined || requester === userId) return;
+    const [mine, theirs] = await Promise.all([joinedRoomIds(requester), joinedRoomIds(userId)]);
+    const shared = new Set(mine);
+    if (!theirs.some((roomId) => shared.has(roomId))) throw forbidden("Profile isn't available");
+  }
 
   isLocal(userId: string): boolean {
     return userId.slice(userId.indexOf(":") + 1) === this.serverName;
@@ -88,6 +111,7 @@ export class ProfileService {
     const stored = normaliseValue(key, value);
     const profile = await this.#load(userId);
     if (!profile) throw notFound("Profile was not found");
+    this.#checkChangeEnabled(requester, key, profile);
     if (stored === null) delete profile[key];
     else profile[key] = stored;
     if (utf8Length(JSON.stringify(profile)) > MAX_PROFILE_BYTES) {
@@ -104,6 +128,7 @@ export class ProfileService {
     const byAdmin = await this.#checkCanChange(requester, userId);
     const profile = await this.#load(userId);
     if (!profile) throw notFound("Profile was not found");
+    this.#checkChangeEnabled(requester, key, profile);
     delete profile[key];
     if (key === DISPLAYNAME) await this.users.update(userId, { displayname: null });
     else if (key === AVATAR_URL) await this.users.update(userId, { avatarUrl: null });
@@ -117,6 +142,17 @@ export class ProfileService {
     // Server admins may change other local users' profiles, as in Synapse.
     if (!requester.isAdmin) throw forbidden("Cannot set another user's profile");
     return true;
+  }
+
+  /** `enable_set_displayname` / `enable_set_avatar_url`: a value once set is the admins' to change (Synapse's rule). */
+  #checkChangeEnabled(requester: Requester, key: string, profile: Record<string, unknown>): void {
+    if (requester.isAdmin) return;
+    if (key === DISPLAYNAME && !this.settings.enableSetDisplayname && profile[DISPLAYNAME]) {
+      throw new MatrixError(400, "M_FORBIDDEN", "Changing display name is disabled on this server");
+    }
+    if (key === AVATAR_URL && !this.settings.enableSetAvatarUrl && profile[AVATAR_URL]) {
+      throw new MatrixError(400, "M_FORBIDDEN", "Changing avatar is disabled on this server");
+    }
   }
 
   async #load(userId: string): Promise<Record<string, unknown> | undefined> {

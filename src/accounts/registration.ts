@@ -29,6 +29,9 @@ export interface UserRegistered {
   userId: string;
   guest: boolean;
   admin: boolean;
+  userType: string | null;
+  /** A guest account became a full account (the user id is unchanged). */
+  upgradedGuest?: boolean;
 }
 
 export class RegistrationService {
@@ -40,6 +43,8 @@ export class RegistrationService {
     private readonly clock: Clock,
     private readonly users: UsersStore,
     private readonly limiter: Ratelimiter,
+    /** `user_types.default_user_type`, given to users registered with a name but no type. */
+    private readonly defaultUserType: string | null = null,
   ) {}
 
   userIdFor(localpart: string): string {
@@ -51,7 +56,16 @@ export class RegistrationService {
    * (in any case) is taken, then the numeric ids reserved for generated users.
    * `assignedUserId` is the user this UIA session already registered.
    */
-  async checkUsername(localpart: string, opts: { assignedUserId?: string } = {}): Promise<void> {
+  async checkUsername(
+    localpart: string,
+    opts: {
+      assignedUserId?: string;
+      /** `inhibit_user_in_use_error`: a taken id is only refused once registration is attempted. */
+      inhibitUserInUseError?: boolean;
+      /** The guest upgrading to a full account (checked by the caller): their own id is not "taken". */
+      guestUserId?: string;
+    } = {},
+  ): Promise<void> {
     checkLocalpartGrammar(localpart, this.serverName, { allowNumeric: true });
     const userId = this.userIdFor(localpart);
     if (opts.assignedUserId !== undefined) {
@@ -59,9 +73,15 @@ export class RegistrationService {
       throw new MatrixError(400, "M_UNKNOWN", "A different user ID has already been registered for this session");
     }
     if ((await this.users.getCaseInsensitive(userId)).length > 0) {
-      throw new MatrixError(400, "M_USER_IN_USE", "User ID already taken.");
+      if (opts.guestUserId !== undefined) {
+        if (opts.guestUserId !== userId) {
+          throw new MatrixError(403, "M_FORBIDDEN", "Cannot register taken user ID without valid guest credentials for that user.");
+        }
+      } else if (!opts.inhibitUserInUseError) {
+        throw new MatrixError(400, "M_USER_IN_USE", "User ID already taken.");
+      }
     }
-    if (GENERATED_LOCALPART.test(localpart)) {
+    if (opts.guestUserId === undefined && GENERATED_LOCALPART.test(localpart)) {
       throw new MatrixError(400, "M_INVALID_USERNAME", "Numeric user IDs are reserved for guest users.");
     }
   }
@@ -72,7 +92,8 @@ export class RegistrationService {
       passwordHash: opts.passwordHash,
       admin: opts.admin ?? false,
       isGuest: opts.guest ?? false,
-      userType: opts.userType ?? null,
+      // As in Synapse, generated (guest and nameless) users do not get the default type.
+      userType: opts.userType ?? (opts.localpart !== undefined ? this.defaultUserType : null),
     };
     let userId: string | undefined;
     if (opts.localpart !== undefined) {
@@ -94,7 +115,17 @@ export class RegistrationService {
       if (userId === undefined) throw new MatrixError(500, "M_UNKNOWN", "Unable to find a suitable user ID");
     }
     log.info("Registered {userId}{kind}", { userId, kind: base.isGuest ? " (guest)" : base.admin ? " (admin)" : "" });
-    await this.onUserRegistered.emit({ userId, guest: base.isGuest, admin: base.admin });
+    await this.onUserRegistered.emit({ userId, guest: base.isGuest, admin: base.admin, userType: base.userType });
     return userId;
+  }
+
+  /** Turns a guest account into a full account with a password (`guest_access_token` at /register). */
+  async upgradeGuest(userId: string, passwordHash: string, address: string): Promise<void> {
+    this.limiter.ratelimit({ key: address });
+    const user = await this.users.get(userId);
+    if (!user?.isGuest) throw new MatrixError(403, "M_FORBIDDEN", "Cannot register taken user ID without valid guest credentials for that user.");
+    await this.users.update(userId, { passwordHash, isGuest: false, userType: this.defaultUserType });
+    log.info("Upgraded guest {userId} to a full account", { userId });
+    await this.onUserRegistered.emit({ userId, guest: false, admin: user.admin, userType: this.defaultUserType, upgradedGuest: true });
   }
 }

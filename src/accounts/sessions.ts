@@ -6,15 +6,10 @@ import { AccessTokenService, localpartOf } from "../auth/access-tokens.ts";
 import { generateDeviceId, generateToken, hashToken, isWellFormedToken } from "../auth/tokens.ts";
 import { MatrixError, unknownToken } from "../http/errors.ts";
 import { Listeners } from "./listeners.ts";
+import { DEFAULT_TOKEN_LIFETIMES, type TokenLifetimes } from "./account-config.ts";
 
 const log = getLogger(["hearth", "accounts", "sessions"]);
 
-/**
- * Synapse's default `refreshable_access_token_lifetime`: a client that asks
- * for a refresh token gets access tokens that last this long. Refresh tokens
- * themselves do not expire until used.
- */
-export const REFRESHABLE_ACCESS_TOKEN_LIFETIME_MS = 5 * 60 * 1000;
 export const MAX_DEVICE_DISPLAY_NAME_LENGTH = 100;
 export const MAX_DEVICE_ID_LENGTH = 512;
 
@@ -40,8 +35,17 @@ export interface IssuedSession {
   deviceId: string;
   accessToken: string;
   refreshToken?: string;
+  /** Set when the access token expires. */
   expiresInMs?: number;
 }
+
+export interface RefreshedSession {
+  accessToken: string;
+  refreshToken: string;
+  expiresInMs?: number;
+}
+
+const earliest = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.min(a, b));
 
 /** Signs users in on a device: the device row, the access token and, when asked for, a refresh token. */
 export class SessionService {
@@ -53,33 +57,56 @@ export class SessionService {
     private readonly devices: DevicesStore,
     private readonly accessTokens: AccessTokenService,
     private readonly refreshTokens: RefreshTokensStore,
+    private readonly lifetimes: TokenLifetimes = DEFAULT_TOKEN_LIFETIMES,
   ) {}
 
+  /** False when `refreshable_access_token_lifetime` is null: a login asking for a refresh token gets a plain one. */
+  get refreshTokensEnabled(): boolean {
+    return this.lifetimes.refreshableAccessMs !== null;
+  }
+
+  /**
+   * With Synapse's lifetimes: `session_lifetime` bounds every token of the
+   * session (guests excepted), `nonrefreshable_access_token_lifetime` plain
+   * access tokens, `refreshable_access_token_lifetime` and
+   * `refresh_token_lifetime` the refreshable ones.
+   */
   async create(userId: string, req: SessionRequest = {}): Promise<IssuedSession> {
     const deviceId = req.deviceId || generateDeviceId();
     const displayName = req.initialDisplayName ? req.initialDisplayName.slice(0, MAX_DEVICE_DISPLAY_NAME_LENGTH) : null;
     const now = this.clock.now();
+    const l = this.lifetimes;
+    const guest = req.guest ?? false;
+    const sessionEnd = !guest && l.sessionMs !== null ? now + l.sessionMs : null;
     await this.devices.upsert(userId, deviceId, displayName, now, { ip: req.ip ?? null, userAgent: req.userAgent ?? null });
-    if (!req.refreshable) {
-      const accessToken = await this.accessTokens.issue(userId, deviceId);
+    if (!req.refreshable || l.refreshableAccessMs === null) {
+      const validUntil = guest ? null : earliest(sessionEnd, l.nonrefreshableAccessMs !== null ? now + l.nonrefreshableAccessMs : null);
+      const accessToken = await this.accessTokens.issue(userId, deviceId, validUntil !== null ? { validForMs: validUntil - now } : {});
       log.info("Logged in {userId} on device {deviceId}", { userId, deviceId });
-      await this.onSessionCreated.emit({ userId, deviceId, guest: req.guest ?? false });
-      return { deviceId, accessToken };
+      await this.onSessionCreated.emit({ userId, deviceId, guest });
+      return { deviceId, accessToken, ...(validUntil !== null ? { expiresInMs: validUntil - now } : {}) };
     }
+    const accessUntil = earliest(now + l.refreshableAccessMs, sessionEnd)!;
+    const refreshUntil = earliest(l.refreshTokenMs !== null ? now + l.refreshTokenMs : null, sessionEnd);
     const refreshToken = generateToken("syr", localpartOf(userId));
     const refreshTokenHash = hashToken(refreshToken);
-    await this.refreshTokens.insert({ tokenHash: refreshTokenHash, userId, deviceId, nextTokenHash: null, expiryTs: null, createdTs: now });
-    const accessToken = await this.accessTokens.issue(userId, deviceId, {
-      validForMs: REFRESHABLE_ACCESS_TOKEN_LIFETIME_MS,
-      refreshTokenHash,
+    await this.refreshTokens.insert({
+      tokenHash: refreshTokenHash,
+      userId,
+      deviceId,
+      nextTokenHash: null,
+      expiryTs: refreshUntil,
+      ultimateSessionExpiryTs: sessionEnd,
+      createdTs: now,
     });
+    const accessToken = await this.accessTokens.issue(userId, deviceId, { validForMs: accessUntil - now, refreshTokenHash });
     log.info("Logged in {userId} on device {deviceId} with a refreshable token", { userId, deviceId });
-    await this.onSessionCreated.emit({ userId, deviceId, guest: req.guest ?? false });
-    return { deviceId, accessToken, refreshToken, expiresInMs: REFRESHABLE_ACCESS_TOKEN_LIFETIME_MS };
+    await this.onSessionCreated.emit({ userId, deviceId, guest });
+    return { deviceId, accessToken, refreshToken, expiresInMs: accessUntil - now };
   }
 
   /** Trades a refresh token for a new access token and a new refresh token (spec `POST /refresh`). */
-  async refresh(refreshToken: string): Promise<Required<Omit<IssuedSession, "deviceId">>> {
+  async refresh(refreshToken: string): Promise<RefreshedSession> {
     if (!isWellFormedToken(refreshToken, "syr")) throw unknownToken("Invalid refresh token");
     const oldHash = hashToken(refreshToken);
     const existing = await this.refreshTokens.lookup(oldHash);
@@ -91,18 +118,36 @@ export class SessionService {
     if (existing.expiryTs !== null && existing.expiryTs < now) {
       throw new MatrixError(403, "M_FORBIDDEN", "The supplied refresh token has expired");
     }
+    const l = this.lifetimes;
+    let accessUntil = l.refreshableAccessMs !== null ? now + l.refreshableAccessMs : null;
+    let refreshUntil = l.refreshTokenMs !== null ? now + l.refreshTokenMs : null;
+    const sessionEnd = existing.ultimateSessionExpiryTs;
+    if (sessionEnd !== null) {
+      // The session's bound carries over to every refresh.
+      accessUntil = earliest(accessUntil, sessionEnd);
+      refreshUntil = earliest(refreshUntil, sessionEnd);
+      if (sessionEnd < now) throw new MatrixError(403, "M_FORBIDDEN", "The session has expired and can no longer be refreshed");
+    }
     const { userId, deviceId } = existing;
     const newRefresh = generateToken("syr", localpartOf(userId));
     const newRefreshHash = hashToken(newRefresh);
     const { token: accessToken, row } = this.accessTokens.mint(userId, deviceId, {
-      validForMs: REFRESHABLE_ACCESS_TOKEN_LIFETIME_MS,
+      ...(accessUntil !== null ? { validForMs: accessUntil - now } : {}),
       refreshTokenHash: newRefreshHash,
     });
     await this.refreshTokens.rotate(
       oldHash,
-      { tokenHash: newRefreshHash, userId, deviceId, nextTokenHash: null, expiryTs: null, createdTs: now },
+      {
+        tokenHash: newRefreshHash,
+        userId,
+        deviceId,
+        nextTokenHash: null,
+        expiryTs: refreshUntil,
+        ultimateSessionExpiryTs: sessionEnd,
+        createdTs: now,
+      },
       row,
     );
-    return { accessToken, refreshToken: newRefresh, expiresInMs: REFRESHABLE_ACCESS_TOKEN_LIFETIME_MS };
+    return { accessToken, refreshToken: newRefresh, ...(accessUntil !== null ? { expiresInMs: accessUntil - now } : {}) };
   }
 }

@@ -21,6 +21,8 @@ export const CLIENT_PREFIXES = ["/_matrix/client/v3", "/_matrix/client/r0"] as c
  */
 export class Router {
   readonly #patterns: Array<{ method: Method; regex: RegExp }> = [];
+  /** Told of every authenticated request, synchronously (devices' last-seen tracking); must be cheap and not throw. */
+  readonly authenticated = new Set<(requester: Requester, c: Ctx) => void>();
 
   constructor(
     readonly app: Hono<AppEnv>,
@@ -40,7 +42,10 @@ export class Router {
       c.set("servlet", name);
       if (auth !== "none") {
         const requester = await this.authenticate(c, auth);
-        if (requester) c.set("requester", requester);
+        if (requester) {
+          c.set("requester", requester);
+          for (const fn of this.authenticated) fn(requester, c);
+        }
       }
       await next();
     };

@@ -13,6 +13,8 @@ export interface ConditionInput {
   notificationLevels: Readonly<Record<string, number>>;
   /** Matches the recipient's display name; supplied by the compiled ruleset. */
   displayNameMatcher: (displayName: string) => StringMatcher;
+  /** `value.toLowerCase()`, remembered across the recipients of one event (absent: not shared). */
+  lowercase?: (value: string) => string;
 }
 
 export type ConditionPredicate = (input: ConditionInput) => boolean;
@@ -64,7 +66,7 @@ export function compileEventMatch(key: string, pattern: string): ConditionPredic
   const matcher = compileGlob(pattern, isBodyPath(path) ? "word" : "whole");
   return (input) => {
     const value = valueAtPath(input.event, path);
-    return typeof value === "string" && matcher(value);
+    return typeof value === "string" && matcher(value, input.lowercase?.(value));
   };
 }
 
@@ -101,7 +103,7 @@ export function compileCondition(condition: PushCondition): ConditionPredicate {
         // An empty display name would match every message.
         if (!name) return false;
         const body = valueAtPath(input.event, ["content", "body"]);
-        return typeof body === "string" && input.displayNameMatcher(name)(body);
+        return typeof body === "string" && input.displayNameMatcher(name)(body, input.lowercase?.(body));
       };
     case "room_member_count":
       return compileMemberCount(condition.is);

@@ -1,14 +1,8 @@
-import { summariseActions, type PushOutcome } from "./actions.ts";
-import {
-  compileCondition,
-  compileDisplayNameMatcher,
-  compileEventMatch,
-  type ConditionInput,
-  type ConditionPredicate,
-} from "./conditions.ts";
-import { LEGACY_MENTION_RULE_IDS } from "./default-rules.ts";
+import type { PushOutcome } from "./actions.ts";
+import { compileDisplayNameMatcher, type ConditionInput, type ConditionPredicate } from "./conditions.ts";
 import type { StringMatcher } from "./glob.ts";
-import { PUSH_RULE_KINDS, type PushRule, type PushRuleKind, type PushRuleset } from "./types.ts";
+import { compileUserRules, type RulesetTemplate, type RulesetTemplates } from "./ruleset-template.ts";
+import type { PushRuleKind, PushRuleset } from "./types.ts";
 
 /** One recipient and one event. */
 export interface PushContext {
@@ -24,6 +18,11 @@ export interface PushContext {
   powerLevelsContent?: Record<string, unknown>;
   /** Rooms before v10 allow string power levels; from v10 only integers count. */
   roomVersion?: string;
+  /**
+   * One fresh memo shared by the evaluations of all recipients of the same event (with
+   * the same member count, sender power level and power levels); see PushEvaluationMemo.
+   */
+  memo?: PushEvaluationMemo;
 }
 
 export interface PushEvaluation extends PushOutcome {
@@ -31,58 +30,63 @@ export interface PushEvaluation extends PushOutcome {
   rule?: { kind: PushRuleKind; ruleId: string };
 }
 
-interface CompiledRule {
-  kind: PushRuleKind;
-  ruleId: string;
-  legacyMention: boolean;
-  conditions: ConditionPredicate[];
-  outcome: PushEvaluation;
-}
-
 /** A ruleset compiled once and evaluated many times. */
 export interface CompiledPushRules {
   evaluate(ctx: PushContext): PushEvaluation;
 }
 
-const NO_MATCH: PushEvaluation = Object.freeze({ notify: false, highlight: false, actions: [] }) as PushEvaluation;
+/**
+ * Shared by the evaluations of every recipient of one event: per ruleset template, the
+ * rules whose shared conditions hold for the event, and the room's notification levels.
+ * Create one per event.
+ */
+export class PushEvaluationMemo {
+  readonly candidates = new Map<RulesetTemplate, readonly number[]>();
+  levels: Record<string, number> | undefined;
+  #lastValue: string | undefined;
+  #lastLowered = "";
 
-function compileRule(kind: PushRuleKind, rule: PushRule): CompiledRule | undefined {
-  if (!rule.enabled) return undefined;
-  let conditions: ConditionPredicate[];
-  switch (kind) {
-    case "override":
-    case "underride":
-      conditions = (rule.conditions ?? []).map(compileCondition);
-      break;
-    case "content":
-      // A content rule without a pattern has nothing to match.
-      if (typeof rule.pattern !== "string") return undefined;
-      conditions = [compileEventMatch("content.body", rule.pattern)];
-      break;
-    case "room":
-      conditions = [(i) => i.event.room_id === rule.rule_id];
-      break;
-    case "sender":
-      conditions = [(i) => i.event.sender === rule.rule_id];
-      break;
-  }
-  const outcome: PushEvaluation = { ...summariseActions(rule.actions), rule: { kind, ruleId: rule.rule_id } };
-  return {
-    kind,
-    ruleId: rule.rule_id,
-    legacyMention: rule.default && LEGACY_MENTION_RULE_IDS.has(rule.rule_id),
-    conditions,
-    // Cloned before freezing: the tweak objects belong to the caller's ruleset.
-    outcome: deepFreeze(structuredClone(outcome)),
+  /** The recipients' own conditions mostly lower-case the same body: do it once. */
+  readonly lowercase = (value: string): string => {
+    if (value !== this.#lastValue) {
+      this.#lastValue = value;
+      this.#lastLowered = value.toLowerCase();
+    }
+    return this.#lastLowered;
   };
 }
 
-function deepFreeze<T>(value: T): T {
-  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
+export interface CompileOptions {
+  /** The user the rules belong to: lets users with the same rules share one template. */
+  owner?: string;
+  /** Where templates are shared; with `owner`. */
+  templates?: RulesetTemplates;
+}
+
+const NO_MATCH: PushEvaluation = Object.freeze({ notify: false, highlight: false, actions: [] }) as PushEvaluation;
+
+function allHold(conditions: readonly ConditionPredicate[], input: ConditionInput): boolean {
+  for (const condition of conditions) if (!condition(input)) return false;
+  return true;
+}
+
+function hasMentions(event: Record<string, unknown>): boolean {
+  const content = event.content;
+  return typeof content === "object" && content !== null && Object.hasOwn(content, "m.mentions");
+}
+
+/** The rules, in order, whose shared conditions hold for the event; up to the first that needs nothing else. */
+function candidates(template: RulesetTemplate, input: ConditionInput): number[] {
+  const skipLegacy = hasMentions(input.event);
+  const out: number[] = [];
+  for (let r = 0; r < template.rules.length; r++) {
+    const rule = template.rules[r]!;
+    if (rule.legacyMention && skipLegacy) continue;
+    if (!allHold(rule.shared, input)) continue;
+    out.push(r);
+    if (!rule.hasOwn) break;
   }
-  return value;
+  return out;
 }
 
 /** Power levels in pre-v10 rooms may be numeric strings; v10 made them integers only. */
@@ -105,16 +109,14 @@ function notificationLevels(ctx: PushContext): Record<string, number> {
 /**
  * Compiles a ruleset: globs become RegExps once, conditions become closures.
  * Keep the result per user and reuse it for every event until the rules change;
- * a busy room evaluates one ruleset per member per event.
+ * a busy room evaluates one ruleset per member per event. With `opts.owner` and
+ * `opts.templates`, users whose rules are the same share one template, and with a
+ * PushEvaluationMemo in the context an event's shared conditions are evaluated once
+ * per template instead of once per recipient (see ruleset-template.ts).
  */
-export function compileRuleset(ruleset: PushRuleset): CompiledPushRules {
-  const rules: CompiledRule[] = [];
-  for (const kind of PUSH_RULE_KINDS) {
-    for (const rule of ruleset.global[kind] ?? []) {
-      const compiled = compileRule(kind, rule);
-      if (compiled) rules.push(compiled);
-    }
-  }
+export function compileRuleset(ruleset: PushRuleset, opts: CompileOptions = {}): CompiledPushRules {
+  const { template, own } = compileUserRules(ruleset, opts.owner, opts.templates);
+  const rules = template.rules;
 
   // Display names change rarely; remember the last one's matcher.
   let lastName: string | undefined;
@@ -126,33 +128,43 @@ export function compileRuleset(ruleset: PushRuleset): CompiledPushRules {
     }
     return lastMatcher;
   };
+  const inputFor = (ctx: PushContext): ConditionInput => ({
+    event: ctx.event,
+    roomMemberCount: ctx.roomMemberCount,
+    userDisplayName: ctx.userDisplayName,
+    senderPowerLevel: ctx.senderPowerLevel,
+    notificationLevels: ctx.memo ? (ctx.memo.levels ??= notificationLevels(ctx)) : notificationLevels(ctx),
+    displayNameMatcher,
+    lowercase: ctx.memo?.lowercase,
+  });
 
   return {
     evaluate(ctx) {
-      const { event } = ctx;
       // Users are never notified about their own events.
-      if (event.sender === ctx.userId) return NO_MATCH;
-      const content = event.content;
-      const hasMentions = typeof content === "object" && content !== null && Object.hasOwn(content, "m.mentions");
+      if (ctx.event.sender === ctx.userId) return NO_MATCH;
       let input: ConditionInput | undefined;
-      for (const rule of rules) {
-        if (rule.legacyMention && hasMentions) continue;
-        input ??= {
-          event,
-          roomMemberCount: ctx.roomMemberCount,
-          userDisplayName: ctx.userDisplayName,
-          senderPowerLevel: ctx.senderPowerLevel,
-          notificationLevels: notificationLevels(ctx),
-          displayNameMatcher,
-        };
-        let matched = true;
-        for (const condition of rule.conditions) {
-          if (!condition(input)) {
-            matched = false;
-            break;
-          }
+      const memo = ctx.memo;
+      if (memo) {
+        let found = memo.candidates.get(template);
+        if (!found) {
+          input = inputFor(ctx);
+          found = candidates(template, input);
+          memo.candidates.set(template, found);
         }
-        if (matched) return rule.outcome;
+        for (const r of found) {
+          const conditions = own[r]!;
+          if (conditions.length === 0) return rules[r]!.outcome;
+          input ??= inputFor(ctx);
+          if (allHold(conditions, input)) return rules[r]!.outcome;
+        }
+        return NO_MATCH;
+      }
+      const skipLegacy = hasMentions(ctx.event);
+      for (let r = 0; r < rules.length; r++) {
+        const rule = rules[r]!;
+        if (rule.legacyMention && skipLegacy) continue;
+        input ??= inputFor(ctx);
+        if (allHold(rule.shared, input) && allHold(own[r]!, input)) return rule.outcome;
       }
       return NO_MATCH;
     },

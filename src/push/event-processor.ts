@@ -9,7 +9,7 @@ import type { EventRow } from "../storage/stores/events.ts";
 import type { RoomsStore } from "../storage/stores/rooms.ts";
 import type { SyncReadsStore } from "../storage/stores/sync-reads.ts";
 import type { PushRulesService } from "./rules-service.ts";
-import type { PushEvaluation } from "./evaluator.ts";
+import { PushEvaluationMemo, type PushEvaluation } from "./evaluator.ts";
 
 interface RoomPushContext {
   version: RoomVersion;
@@ -96,6 +96,8 @@ export class PushEventProcessor {
     const now = this.clock.now();
     const outcomes = new Map<string, PushEvaluation>();
     const tally = new Map<string, { outcome: PushEvaluation; n: number }>();
+    // Recipients with the same rules share the conditions that do not name them.
+    const memo = new PushEvaluationMemo();
     for (const userId of recipients) {
       const rules = compiled.get(userId);
       if (!rules) continue;
@@ -107,6 +109,7 @@ export class PushEventProcessor {
         senderPowerLevel,
         powerLevelsContent: ctx.powerLevelsContent,
         roomVersion: ctx.version.id,
+        memo,
       });
       outcomes.set(userId, result);
       if (userId === invitee) continue;

@@ -10,7 +10,8 @@
 
 export type GlobMode = "whole" | "word";
 
-export type StringMatcher = (value: string) => boolean;
+/** `lowered` may pass `value.toLowerCase()` when the caller already has it (one event, many recipients). */
+export type StringMatcher = (value: string, lowered?: string) => boolean;
 
 const WORD = "[A-Za-z0-9_]";
 const NON_WORD = "[^A-Za-z0-9_]";
@@ -58,8 +59,8 @@ export function compileGlob(glob: string, mode: GlobMode): StringMatcher {
 /** Matches `text` literally (no wildcards), case-insensitively, in the given mode. */
 export function compileLiteral(text: string, mode: GlobMode): StringMatcher {
   const lower = text.toLowerCase();
-  if (mode === "whole") return (value) => value.toLowerCase() === lower;
+  if (mode === "whole") return (value, lowered) => (lowered ?? value.toLowerCase()) === lower;
   const re = compileRegExp(escapeRegExp(text), mode);
   // Most bodies do not contain the word at all: a substring check rules them out cheaply.
-  return (value) => value.toLowerCase().includes(lower) && re.test(value);
+  return (value, lowered) => (lowered ?? value.toLowerCase()).includes(lower) && re.test(value);
 }

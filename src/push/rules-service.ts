@@ -1,5 +1,6 @@
 import { buildRuleset, deleteRule, findRule, insertRule, parsePushRuleBody, parseRuleKind, setRuleActions, setRuleEnabled, type PushRuleChange } from "./ruleset.ts";
 import { compileRuleset, type CompiledPushRules } from "./evaluator.ts";
+import { RulesetTemplates } from "./ruleset-template.ts";
 import type { PushRule, PushRuleKind, PushRuleset } from "./types.ts";
 import type { PushRulesStore, PushRulesWrite, UserPushRules } from "../storage/stores/push-rules.ts";
 import { GLOBAL_ROOM, type AccountDataStore } from "../storage/stores/account-data.ts";
@@ -20,6 +21,8 @@ export type PushRulesChanged = (userId: string, position: number) => void;
 export class PushRulesService {
   /** Insertion-ordered, so the oldest entry is dropped first when full. */
   readonly #compiled = new Map<string, CompiledPushRules>();
+  /** Users with the same rules (most have the defaults) share one compiled template. */
+  readonly #templates = new RulesetTemplates();
 
   constructor(
     private readonly store: PushRulesStore,
@@ -48,7 +51,7 @@ export class PushRulesService {
     if (missing.length > 0) {
       const loaded = await this.store.loadMany(missing);
       for (const [u, rules] of loaded) {
-        const c = compileRuleset(buildRuleset(u, rules.stored, rules.overrides));
+        const c = compileRuleset(buildRuleset(u, rules.stored, rules.overrides), { owner: u, templates: this.#templates });
         out.set(u, c);
         this.#remember(u, c);
       }

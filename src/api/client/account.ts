@@ -3,6 +3,7 @@ import type { Router } from "../../http/router.ts";
 import type { Services } from "../../services.ts";
 import { parseBody } from "../../http/body.ts";
 import { MAX_PASSWORD_LENGTH } from "../../accounts/passwords.ts";
+import { passwordPolicyView } from "../../accounts/password-policy.ts";
 import { requestInfo, requireNonGuest } from "./account-common.ts";
 
 const passwordBody = v.object({
@@ -28,7 +29,11 @@ export function registerAccountRoutes(router: Router, services: Services): void 
 
   // With MAS, passwords and deactivation belong to MAS.
   if (services.masEnabled) return;
-  const { management } = services.accounts;
+  const { management, settings } = services.accounts;
+
+  // MSC2000, served where Synapse serves it.
+  const policy = passwordPolicyView(settings.passwords.policy);
+  router.client("GET", "/password_policy", { auth: "none", name: "password_policy" }, (c) => c.json(policy));
 
   router.client("POST", "/account/password", { auth: "required", name: "change_password" }, async (c) => {
     const requester = c.get("requester");

@@ -3,8 +3,9 @@ import type { Router } from "../../http/router.ts";
 import type { Services } from "../../services.ts";
 import { parseBody, readJsonObject, validate } from "../../http/body.ts";
 import { notFound, unrecognized } from "../../http/errors.ts";
+import { clientIp } from "../../http/context.ts";
 import { deviceView } from "../../accounts/devices.ts";
-import { pathParam, requestInfo, requireNonGuest } from "./account-common.ts";
+import { pathParam, requestInfo, requireNonGuest, userAgent } from "./account-common.ts";
 
 const putBody = v.object({ display_name: v.optional(v.nullable(v.string())) });
 const deleteBody = v.object({ auth: v.optional(v.unknown()) });
@@ -15,7 +16,10 @@ const deleteManyBody = v.object({
 
 /** Device management (spec "Device Management"). Deleting a device ends its tokens. */
 export function registerDeviceRoutes(router: Router, services: Services): void {
-  const { devices, reauth } = services.accounts;
+  const { devices, reauth, lastSeen } = services.accounts;
+
+  // Every authenticated request updates its device's last-seen columns (batched in memory).
+  router.authenticated.add((requester, c) => lastSeen.record(requester, clientIp(c), userAgent(c)));
 
   router.client("GET", "/devices", { auth: "required", name: "devices" }, async (c) => {
     const r = c.get("requester");
@@ -49,7 +53,8 @@ export function registerDeviceRoutes(router: Router, services: Services): void {
     // The body is optional: a client without one gets the UIA challenge.
     const body = validate(deleteBody, await readJsonObject(c, { allowEmpty: true }));
     const { auth, ...clientdict } = body;
-    await reauth.validate(requester, clientdict, auth, requestInfo(c));
+    // `ui_auth.session_timeout` may spare a recently re-authenticated token the prompt (Synapse's can_skip_ui_auth).
+    await reauth.validate(requester, clientdict, auth, requestInfo(c), { canSkip: true });
     await devices.delete(requester.userId, [pathParam(c, "deviceId")]);
     return c.json({});
   });
@@ -59,7 +64,7 @@ export function registerDeviceRoutes(router: Router, services: Services): void {
     requireNonGuest(requester);
     const body = await parseBody(c, deleteManyBody);
     const { auth, ...clientdict } = body;
-    const { params } = await reauth.validate(requester, clientdict, auth, requestInfo(c));
+    const { params } = await reauth.validate(requester, clientdict, auth, requestInfo(c), { canSkip: true });
     // The list the session started with is the one that was authorised.
     const ids = Array.isArray(params.devices) ? params.devices.filter((d): d is string => typeof d === "string") : body.devices;
     await devices.delete(requester.userId, ids);

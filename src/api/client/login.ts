@@ -16,7 +16,9 @@ export function registerLoginRoutes(router: Router, services: Services): void {
   if (services.masEnabled) return;
   const { login, sessions } = services.accounts;
 
-  router.client("GET", "/login", { auth: "none", name: "login_flows" }, (c) => c.json({ flows: [{ type: LOGIN_PASSWORD }] }));
+  router.client("GET", "/login", { auth: "none", name: "login_flows" }, (c) =>
+    c.json({ flows: login.passwordLoginEnabled ? [{ type: LOGIN_PASSWORD }] : [] }),
+  );
 
   router.client("POST", "/login", { auth: "none", name: "login" }, async (c) => {
     const body = await readJsonObject(c);
@@ -31,7 +33,8 @@ export function registerLoginRoutes(router: Router, services: Services): void {
     const { userId, session } = await login.loginWithPassword(body, {
       deviceId: params.deviceId,
       initialDisplayName: params.initialDisplayName,
-      refreshable,
+      // With refresh tokens disabled (`refreshable_access_token_lifetime: null`) the client gets a plain token.
+      refreshable: refreshable && sessions.refreshTokensEnabled,
       ip,
       userAgent: userAgent(c),
     });
@@ -49,6 +52,8 @@ export function registerLoginRoutes(router: Router, services: Services): void {
   router.client("POST", "/refresh", { auth: "none", name: "refresh" }, async (c) => {
     const body = await parseBody(c, refreshBody);
     const r = await sessions.refresh(body.refresh_token);
-    return c.json({ access_token: r.accessToken, refresh_token: r.refreshToken, expires_in_ms: r.expiresInMs });
+    const out: Record<string, unknown> = { access_token: r.accessToken, refresh_token: r.refreshToken };
+    if (r.expiresInMs !== undefined) out.expires_in_ms = r.expiresInMs;
+    return c.json(out);
   });
 }

@@ -1,3 +1,4 @@
+import type { Ctx } from "../../http/context.ts";
 import type { Router } from "../../http/router.ts";
 import type { Services } from "../../services.ts";
 import { readJsonObject } from "../../http/body.ts";
@@ -13,15 +14,27 @@ function userIdParam(raw: string): string {
 
 /** Profiles (spec "Profiles", with v1.16's custom fields). */
 export function registerProfileRoutes(router: Router, services: Services): void {
-  const { profile } = services.accounts;
+  const { profile, settings } = services.accounts;
+  // `require_auth_for_profile_requests`: lookups need an access token (and then may be limited to shared rooms).
+  const lookupAuth = settings.requireAuthForProfileRequests ? "required" : "none";
+  const joinedRoomIds = (userId: string) => services.rooms.stores.rooms.joinedRoomIds(userId);
+  const lookedUp = async (c: Ctx): Promise<string> => {
+    const userId = userIdParam(pathParam(c, "userId"));
+    if (lookupAuth === "required") {
+      const requester = c.get("requester");
+      requireNonGuest(requester);
+      await profile.checkQueryAllowed(userId, requester.userId, joinedRoomIds);
+    }
+    return userId;
+  };
 
-  router.client("GET", "/profile/:userId", { auth: "none", name: "profile" }, async (c) => {
-    return c.json(await profile.getProfile(userIdParam(pathParam(c, "userId"))));
+  router.client("GET", "/profile/:userId", { auth: lookupAuth, name: "profile" }, async (c) => {
+    return c.json(await profile.getProfile(await lookedUp(c)));
   });
 
-  router.client("GET", "/profile/:userId/:keyName", { auth: "none", name: "profile_field" }, async (c) => {
+  router.client("GET", "/profile/:userId/:keyName", { auth: lookupAuth, name: "profile_field" }, async (c) => {
     const key = pathParam(c, "keyName");
-    const value = await profile.getField(userIdParam(pathParam(c, "userId")), key);
+    const value = await profile.getField(await lookedUp(c), key);
     return c.json({ [key]: value });
   });
 

@@ -34,7 +34,7 @@ export function registerRegistrationRoutes(router: Router, services: Services): 
   });
 
   router.client("GET", "/register/available", { auth: "none", name: "register_available" }, async (c) => {
-    await registration.checkAvailable(c.req.query("username"));
+    await registration.checkAvailable(c.req.query("username"), clientIp(c));
     return c.json({ available: true });
   });
 

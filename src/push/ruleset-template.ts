@@ -1,0 +1,151 @@
+// Sharing compiled push rules between users. A room's members mostly have the default
+// rules, which differ only where they name the user (invite_for_me's state_key,
+// is_user_mention, contains_user_name) and in the display name. A template holds what
+// users with the same rules share: the order of rules, their outcomes and the conditions
+// that do not name the user; each user keeps only the conditions that do. Per event, the
+// shared conditions are evaluated once per template (see evaluator.ts).
+import { summariseActions } from "./actions.ts";
+import { compileCondition, compileEventMatch, type ConditionPredicate } from "./conditions.ts";
+import { LEGACY_MENTION_RULE_IDS, userLocalpart } from "./default-rules.ts";
+import { PUSH_RULE_KINDS, type PushCondition, type PushRule, type PushRuleKind, type PushRuleset } from "./types.ts";
+import type { PushEvaluation } from "./evaluator.ts";
+
+export interface TemplateRule {
+  legacyMention: boolean;
+  /** Whether the rule has conditions of the user's own (the same for every user of the template). */
+  hasOwn: boolean;
+  /** Conditions whose result depends only on the event and the room: the same for every user of the template. */
+  shared: ConditionPredicate[];
+  outcome: PushEvaluation;
+}
+
+export interface RulesetTemplate {
+  rules: TemplateRule[];
+}
+
+/** A user's compiled rules: the template, and per template rule the user's own conditions. */
+export interface UserRules {
+  template: RulesetTemplate;
+  own: ConditionPredicate[][];
+}
+
+/** Templates by their key, least recently used first; losing one only loses sharing. */
+export class RulesetTemplates {
+  readonly #byKey = new Map<string, RulesetTemplate>();
+
+  constructor(private readonly max = 1000) {}
+
+  get size(): number {
+    return this.#byKey.size;
+  }
+
+  get(key: string): RulesetTemplate | undefined {
+    const t = this.#byKey.get(key);
+    if (t) {
+      this.#byKey.delete(key);
+      this.#byKey.set(key, t);
+    }
+    return t;
+  }
+
+  set(key: string, template: RulesetTemplate): void {
+    if (this.#byKey.size >= this.max) this.#byKey.delete(this.#byKey.keys().next().value as string);
+    this.#byKey.set(key, template);
+  }
+}
+
+const MENTIONS_USER = "\u0000user";
+const MENTIONS_LOCALPART = "\u0000localpart";
+
+/**
+ * Compiles `ruleset`. With `owner`, conditions whose parameters are the owner's id or
+ * localpart (and contains_display_name, which reads the display name) are the user's
+ * own; everything else goes into a template shared through `templates` by users whose
+ * rules are the same apart from those parameters. Without `owner` every condition but
+ * contains_display_name is shared, and the template is this ruleset's alone.
+ */
+export function compileUserRules(ruleset: PushRuleset, owner?: string, templates?: RulesetTemplates): UserRules {
+  const names = owner === undefined ? undefined : { user: owner, localpart: userLocalpart(owner) };
+  const enabled: Array<{ kind: PushRuleKind; rule: PushRule; ownFlags: boolean[] }> = [];
+  const keyParts: unknown[] = [];
+  for (const kind of PUSH_RULE_KINDS) {
+    for (const rule of ruleset.global[kind] ?? []) {
+      if (!rule.enabled) continue;
+      // A content rule without a pattern has nothing to match.
+      if (kind === "content" && typeof rule.pattern !== "string") continue;
+      const conditions = conditionsOf(kind, rule);
+      const ownFlags = conditions.map((c) => isOwn(c, names));
+      enabled.push({ kind, rule, ownFlags });
+      keyParts.push([kind, rule.rule_id, rule.default, rule.actions, ownFlags, conditions.map((c, i) => (ownFlags[i] ? placeholder(c, names) : c))]);
+    }
+  }
+  const compiled = enabled.map(({ kind, rule }) => compileConditions(kind, rule));
+  const key = templates && names ? JSON.stringify(keyParts) : undefined;
+  let template = key === undefined ? undefined : templates!.get(key);
+  if (!template) {
+    template = {
+      rules: enabled.map(({ kind, rule, ownFlags }, r) => ({
+        legacyMention: rule.default && LEGACY_MENTION_RULE_IDS.has(rule.rule_id),
+        hasOwn: ownFlags.some(Boolean),
+        shared: compiled[r]!.filter((_, i) => !ownFlags[i]),
+        // Cloned before freezing: the tweak objects belong to the caller's ruleset.
+        outcome: deepFreeze(structuredClone({ ...summariseActions(rule.actions), rule: { kind, ruleId: rule.rule_id } })),
+      })),
+    };
+    if (key !== undefined) templates!.set(key, template);
+  }
+  const own = enabled.map(({ ownFlags }, r) => (ownFlags.some(Boolean) ? compiled[r]!.filter((_, i) => ownFlags[i]) : NONE));
+  return { template, own };
+}
+
+const NONE: ConditionPredicate[] = [];
+
+/** The rule's conditions in the override/underride shape (content, room and sender rules have one implied condition). */
+function conditionsOf(kind: PushRuleKind, rule: PushRule): PushCondition[] {
+  switch (kind) {
+    case "override":
+    case "underride":
+      return rule.conditions ?? [];
+    case "content":
+      return [{ kind: "event_match", key: "content.body", pattern: rule.pattern }];
+    case "room":
+      return [{ kind: "event_match", key: "room_id", pattern: rule.rule_id }];
+    case "sender":
+      return [{ kind: "event_match", key: "sender", pattern: rule.rule_id }];
+  }
+}
+
+function compileConditions(kind: PushRuleKind, rule: PushRule): ConditionPredicate[] {
+  switch (kind) {
+    case "override":
+    case "underride":
+      return (rule.conditions ?? []).map(compileCondition);
+    case "content":
+      return [compileEventMatch("content.body", rule.pattern!)];
+    case "room":
+      return [(i) => i.event.room_id === rule.rule_id];
+    case "sender":
+      return [(i) => i.event.sender === rule.rule_id];
+  }
+}
+
+function isOwn(c: PushCondition, names: { user: string; localpart: string } | undefined): boolean {
+  if (c.kind === "contains_display_name") return true;
+  if (!names) return false;
+  return [c.pattern, c.value].some((v) => v === names.user || v === names.localpart);
+}
+
+/** The condition as the template key records it: the owner's id and localpart do not count. */
+function placeholder(c: PushCondition, names: { user: string; localpart: string } | undefined): PushCondition {
+  if (!names) return c;
+  const swap = (v: unknown) => (v === names.user ? MENTIONS_USER : v === names.localpart ? MENTIONS_LOCALPART : v);
+  return { ...c, pattern: swap(c.pattern) as string | undefined, value: swap(c.value) as PushCondition["value"] };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
