@@ -6,7 +6,6 @@ import type { Requester } from "../http/context.ts";
 import { MatrixError, notFound } from "../http/errors.ts";
 import type { Clock } from "../observability/clock.ts";
 import type { AccountServices } from "../accounts/account-services.ts";
-import { hashPassword } from "../accounts/passwords.ts";
 import type { RatelimitOverrides } from "../accounts/ratelimit-overrides.ts";
 import type { RatelimitOverridesStore } from "../storage/stores/ratelimit-overrides.ts";
 import type { AccessTokenService } from "../auth/access-tokens.ts";
@@ -155,7 +154,7 @@ export class UserAdmin {
       const localpart = parseUserId(userId)!.localpart;
       await accounts.registration.register({
         localpart,
-        passwordHash: body.password !== undefined ? await hashPassword(body.password) : null,
+        passwordHash: body.password !== undefined ? await accounts.hasher.hash(body.password) : null,
         admin: body.admin ?? false,
         userType: body.userType ?? null,
         displayName: body.displayname ?? null,
@@ -186,7 +185,7 @@ export class UserAdmin {
    * admin resets their own password.
    */
   async setPassword(admin: Requester, userId: string, password: string, logoutDevices: boolean): Promise<void> {
-    const hash = await hashPassword(password);
+    const hash = await this.deps.accounts.hasher.hash(password);
     const self = userId === admin.userId && !admin.puppetedBy;
     if (!logoutDevices) {
       await this.deps.accounts.management.setPassword(userId, hash, null);

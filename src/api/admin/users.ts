@@ -9,7 +9,6 @@ import { requireServerAdmin, type AdminRoute } from "./access.ts";
 import { boolParam, dirParam, intParam, isLocalUser, pathUserId, stringParam, stringsParam, requireField } from "./params.ts";
 import { USER_ORDERS } from "../../storage/stores/admin-users.ts";
 import { userListEntry, type UserAdmin, type UserUpsert } from "../../admin/users.ts";
-import { KNOWN_USER_TYPES } from "../../accounts/registration.ts";
 import { MAX_PASSWORD_LENGTH } from "../../accounts/passwords.ts";
 
 const bad = (msg: string, errcode = "M_INVALID_PARAM") => new MatrixError(400, errcode, msg);
@@ -58,7 +57,7 @@ export function registerAdminUserRoutes(route: AdminRoute, router: Router, servi
 
   route("PUT", "/v2/users/:userId", "admin_user_put", async (c, admin) => {
     const userId = pathUserId(c);
-    const body = parseUpsert(await readJsonObject(c));
+    const body = parseUpsert(await readJsonObject(c), services.accounts.settings.userTypes);
     requireLocal(userId, "This endpoint can only be used with local users");
     const created = await users.upsert(admin, userId, body);
     return c.json(await users.view(userId), created ? 201 : 200);
@@ -213,13 +212,13 @@ function pyRepr(v: unknown): string {
 }
 
 /** The PUT body checks, in Synapse's order and with its messages. */
-function parseUpsert(body: Record<string, unknown>): UserUpsert {
+function parseUpsert(body: Record<string, unknown>, userTypes: readonly string[]): UserUpsert {
   const out: UserUpsert = { logoutDevices: true };
   if ("threepids" in body && body.threepids !== null && !Array.isArray(body.threepids)) throw bad("Param 'threepids' must be a list, if given");
   if ("external_ids" in body && body.external_ids !== null && !Array.isArray(body.external_ids)) throw bad("Param 'external_ids' must be a list, if given");
   if ("user_type" in body) {
     const t = body.user_type;
-    if (t !== null && (typeof t !== "string" || !KNOWN_USER_TYPES.includes(t))) throw bad("Invalid user type (user_type)");
+    if (t !== null && (typeof t !== "string" || !userTypes.includes(t))) throw bad("Invalid user type (user_type)");
     out.userType = t as string | null;
   }
   if ("admin" in body) {
