@@ -31,6 +31,7 @@ export interface RequestFinishedInfo {
   bytes: number;
   dbTxnCount: number;
   dbTxnMs: number;
+  dbSchedMs: number;
   cpu: CpuTime;
   /** Synapse's per-request logging-context tag; empty unless something sets one. */
   tag: string;
@@ -138,6 +139,7 @@ function finishRequest(
       bytes,
       dbTxnCount: usage?.dbTxnCount ?? 0,
       dbTxnMs: usage?.dbTxnDurationMs ?? 0,
+      dbSchedMs: usage?.dbSchedMs ?? 0,
       cpu,
       tag: "",
       request: t.live,
@@ -161,7 +163,7 @@ function finishRequest(
       utime: cpu.user.toFixed(3),
       stime: cpu.system.toFixed(3),
       // Connection scheduling is not measured yet (SQLite queues inside the transaction call).
-      dbSchedSeconds: "0.000",
+      dbSchedSeconds: ((usage?.dbSchedMs ?? 0) / 1000).toFixed(3),
       dbSeconds: ((usage?.dbTxnDurationMs ?? 0) / 1000).toFixed(3),
       dbCount: usage?.dbTxnCount ?? 0,
       bytes,

@@ -14,6 +14,8 @@ export interface LogContextProps {
 export interface ResourceUsage {
   dbTxnCount: number;
   dbTxnDurationMs: number;
+  /** Time spent waiting for the database (SQLite's transaction queue, PostgreSQL's pool). */
+  dbSchedMs: number;
 }
 
 /**
@@ -28,7 +30,7 @@ const USAGE = Symbol("usage");
 export function runInLogContext<T>(props: LogContextProps, fn: () => T): T {
   const ctx: Record<string, unknown> = { ...props };
   Object.defineProperty(ctx, USAGE, {
-    value: { dbTxnCount: 0, dbTxnDurationMs: 0 } satisfies ResourceUsage,
+    value: { dbTxnCount: 0, dbTxnDurationMs: 0, dbSchedMs: 0 } satisfies ResourceUsage,
     enumerable: false,
   });
   return logContextStorage.run(ctx, fn);

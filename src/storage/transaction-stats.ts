@@ -1,3 +1,4 @@
+import { currentUsage } from "../observability/log-context.ts";
 /** Per-name transaction counts and durations: read by the profiling loop and the metrics. */
 export interface TransactionTotals {
   count: number;
@@ -41,6 +42,8 @@ export class TransactionStats {
   }
 
   recordSchedule(ms: number): void {
+    const usage = currentUsage();
+    if (usage) usage.dbSchedMs += ms;
     for (const l of this.#timing) l.schedule(ms);
   }
 

@@ -14,7 +14,7 @@ describe("HTTP metrics of requests still running", () => {
     inFlightRequestsGauge.registerHook({ instanceId: "inflight-test", serverName: S.server_name, hook: () => m.inFlightCounts() });
     try {
       let servlet: string | undefined;
-      const usage = { dbTxnCount: 0, dbTxnDurationMs: 0 };
+      const usage = { dbTxnCount: 0, dbTxnDurationMs: 0, dbSchedMs: 0 };
       const cpu = { user: 0, system: 0 };
       const live: LiveRequest = {
         method: "GET",
@@ -51,6 +51,7 @@ describe("HTTP metrics of requests still running", () => {
         bytes: 120,
         dbTxnCount: 3,
         dbTxnMs: 45,
+        dbSchedMs: 7,
         cpu: { user: 0.75, system: 0.25 },
         tag: "",
         request: live,
@@ -65,6 +66,7 @@ describe("HTTP metrics of requests still running", () => {
       expect(valueOf(parsed, "synapse_http_server_response_db_txn_count_total", done)).toBe(3);
       expect(valueOf(parsed, "synapse_http_server_response_ru_stime_seconds_total", done)).toBeCloseTo(0.25);
       expect(valueOf(parsed, "synapse_http_server_response_size_total", done)).toBe(120);
+      expect(valueOf(parsed, "synapse_http_server_response_db_sched_duration_seconds_total", done)).toBeCloseTo(0.007);
       expect(valueOf(parsed, "synapse_http_server_response_time_seconds_bucket", { ...done, code: "200", le: "10" })).toBe(0);
       expect(valueOf(parsed, "synapse_http_server_response_time_seconds_count", { ...done, code: "200" })).toBe(1);
       expect(m.inFlightCount).toBe(0);

@@ -64,7 +64,7 @@ export class BackgroundMetrics {
       const usage = currentUsage();
       dbTxnCount.inc(l, usage?.dbTxnCount ?? 0);
       dbTxnDuration.inc(l, (usage?.dbTxnDurationMs ?? 0) / 1000);
-      dbSchedDuration.inc(l, 0);
+      dbSchedDuration.inc(l, (usage?.dbSchedMs ?? 0) / 1000);
     },
   };
 

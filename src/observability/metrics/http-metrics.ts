@@ -98,7 +98,7 @@ export class HttpMetrics {
     responseStime.inc(labels, info.cpu.system);
     responseDbTxnCount.inc(labels, info.dbTxnCount);
     responseDbTxnDuration.inc(labels, info.dbTxnMs / 1000);
-    responseDbSchedDuration.inc(labels, 0);
+    responseDbSchedDuration.inc(labels, info.dbSchedMs / 1000);
     responseSize.inc(labels, info.bytes);
     // As in Synapse, the in-flight counters end up with the request's whole usage.
     this.#addInFlightUsage(info.request, servlet, reported, info);
