@@ -155,6 +155,7 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
   );
   const sync = await createSyncServices({ serverName: deps.config.server_name, clock: deps.clock, database: deps.database, notifier, rooms });
   onStop.push(() => sync.stop());
+  onStop.push(sync.pushRetention.start(deps.background));
   onStop.push(accounts.accountData.onAccountDataChanged.add((e) => sync.streams.changed("account_data", e.streamId, { users: [e.userId] })));
   sync.registerExtension(e2eeSyncExtension(e2ee));
   onStop.push(

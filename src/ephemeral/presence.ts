@@ -1,5 +1,6 @@
 import type { Clock, LoopingCall } from "../observability/clock.ts";
 import type { PresenceRow, PresenceState, PresenceStore } from "../storage/stores/presence.ts";
+import type { PresenceObserver } from "./presence-metrics.ts";
 
 export interface PresenceTimings {
   /** Online users without activity for this long become unavailable. */
@@ -57,6 +58,7 @@ export class PresenceService {
     private readonly store: PresenceStore,
     private readonly changed: PresenceChanged = () => {},
     private readonly timings: PresenceTimings = DEFAULT_PRESENCE_TIMINGS,
+    private readonly observer?: PresenceObserver,
   ) {}
 
   /** Starts the timeout sweep; users left online by a previous run get a grace period to reconnect. */
@@ -100,7 +102,7 @@ export class PresenceService {
       const now = this.clock.now();
       const cur = await this.get(userId);
       const lastActiveTs = state === "online" ? now : (cur?.lastActiveTs ?? now);
-      await this.#write({ userId, state, statusMsg, lastActiveTs, lastSyncTs: cur?.lastSyncTs ?? 0 });
+      await this.#write({ userId, state, statusMsg, lastActiveTs, lastSyncTs: cur?.lastSyncTs ?? 0 }, cur);
     });
   }
 
@@ -125,7 +127,7 @@ export class PresenceService {
         statusMsg: cur?.statusMsg ?? null,
         lastActiveTs: setPresence === "online" ? now : (cur?.lastActiveTs ?? now),
         lastSyncTs: now,
-      });
+      }, cur);
     });
     let done = false;
     return () => {
@@ -146,6 +148,7 @@ export class PresenceService {
    * with set_presence=offline does not come online by sending.
    */
   bumpActive(userId: string): Promise<void> {
+    this.observer?.bumped(userId);
     return this.#serial(userId, async () => {
       const now = this.clock.now();
       const cur = await this.get(userId);
@@ -159,7 +162,7 @@ export class PresenceService {
         statusMsg: cur.statusMsg,
         lastActiveTs: now,
         lastSyncTs: cur.lastSyncTs,
-      });
+      }, cur);
     });
   }
 
@@ -172,7 +175,7 @@ export class PresenceService {
       if (t.syncing === 0 && row.state !== "offline" && now - row.lastSyncTs > this.timings.syncTimeoutMs) next = "offline";
       else if (row.state === "online" && now - row.lastActiveTs > this.timings.idleMs) next = "unavailable";
       if (next) {
-        await this.#serial(userId, () => this.#write({ ...t.row, state: next }));
+        await this.#serial(userId, () => this.#write({ ...t.row, state: next }, t.row.streamId > 0 ? t.row : undefined));
       }
       if (t.syncing === 0 && t.row.state === "offline") this.#tracked.delete(userId);
     }
@@ -205,10 +208,12 @@ export class PresenceService {
     return t;
   }
 
-  async #write(next: Omit<PresenceRow, "streamId" | "currentlyActive">): Promise<void> {
+  /** Writes a presence; `prev` is the one it replaces (undefined when the user had none). */
+  async #write(next: Omit<PresenceRow, "streamId" | "currentlyActive">, prev: PresenceRow | undefined): Promise<void> {
     const now = this.clock.now();
     const currentlyActive = next.state === "online" && now - next.lastActiveTs < this.timings.activeGranularityMs;
     const row = await this.store.put({ ...next, currentlyActive });
+    this.observer?.updated(prev, row);
     const t = this.#tracked.get(row.userId);
     if (t) t.row = row;
     else if (row.state !== "offline") this.#tracked.set(row.userId, { row, syncing: 0 });

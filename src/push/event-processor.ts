@@ -5,6 +5,8 @@ import { serverNameOf } from "../matrix/identifiers.ts";
 import { userPowerLevel } from "../matrix/power-levels.ts";
 import { getRoomVersion, type RoomVersion } from "../matrix/room-versions.ts";
 import type { PushActionsStore, PushOutcomeWrite } from "../storage/stores/push-actions.ts";
+import type { EventToPersist } from "../storage/stores/event-persist.ts";
+import type { CommitPart } from "../rooms/event-writer.ts";
 import type { EventRow } from "../storage/stores/events.ts";
 import type { RoomsStore } from "../storage/stores/rooms.ts";
 import type { SyncReadsStore } from "../storage/stores/sync-reads.ts";
@@ -31,8 +33,61 @@ const CACHE_ROOMS = 1000;
  * them. Registered as a notifier EventProcessor, so it runs after the event's
  * commit and before /sync hears of the event.
  */
+/** An event the writer is about to commit (a BuiltEvent). */
+export interface PendingEvent {
+  eventId: string;
+  pdu: PDU;
+  row: EventToPersist;
+}
+
+/** What evaluation reads of an event, from a stored row or a pending one. */
+interface EventView {
+  roomId: string;
+  eventId: string;
+  /** 0 until the event is committed (the commit hook fills the outcome rows in then). */
+  streamOrdering: number;
+  type: string;
+  stateKey: string | null;
+  sender: string;
+  membership: string | null;
+  content: Record<string, unknown>;
+  originServerTs: number;
+  relType: string | null;
+  relatesTo: string | null;
+}
+
+function viewOfRow(row: EventRow): EventView {
+  const pdu = JSON.parse(row.pdu) as PDU;
+  return { ...row, content: pdu.content ?? {} };
+}
+
+function viewOfPending(e: PendingEvent): EventView {
+  const r = e.row;
+  return {
+    roomId: r.roomId,
+    eventId: e.eventId,
+    streamOrdering: 0,
+    type: r.type,
+    stateKey: r.stateKey,
+    sender: r.sender,
+    membership: r.membership,
+    content: e.pdu.content ?? {},
+    originServerTs: r.originServerTs,
+    relType: r.relType,
+    relatesTo: r.relatesTo,
+  };
+}
+
+/** What reloading the context after the commit of a power-levels (or create) event would pick up. */
+function applyPowerState(ctx: RoomPushContext, view: EventView, pdu: PDU): void {
+  ctx.powerState.set(stateKey(view.type, view.stateKey!), { eventId: view.eventId, pdu });
+  if (view.type === "m.room.power_levels") ctx.powerLevelsContent = pdu.content;
+}
+
 export class PushEventProcessor {
   readonly #rooms = new Map<string, RoomPushContext>();
+  /** Stream orderings whose outcomes the commit hook already wrote. */
+  readonly #handled = new Set<number>();
   /** Outcomes are frozen objects shared by every event a rule matches: key each once. */
   readonly #keys = new WeakMap<PushEvaluation, string>();
 
@@ -45,41 +100,108 @@ export class PushEventProcessor {
     private readonly actions: PushActionsStore,
   ) {}
 
+  /** After the commit (notifier EventProcessor): events the commit hook did not handle. */
   async process(roomId: string, streamOrdering: number, info: NewEventInfo): Promise<void> {
+    if (this.#handled.delete(streamOrdering)) return;
     const isMemberEvent = info.type === "m.room.member" && typeof info.stateKey === "string";
     if (info.stateKey !== undefined && info.stateKey !== null && CONTEXT_TYPES.has(info.type)) this.#rooms.delete(roomId);
     const row = await this.reads.eventByStream(streamOrdering);
     if (!row || row.roomId !== roomId) return;
-    const write: PushOutcomeWrite = { explicit: [] };
-    if (isMemberEvent && this.#isLocal(info.stateKey!)) {
-      if (row.membership === "join") write.joined = [{ roomId, userId: info.stateKey!, since: streamOrdering }];
-      else write.left = [{ roomId, userId: info.stateKey! }];
-    }
+    const view = viewOfRow(row);
+    const write = this.#membershipWrite(view, streamOrdering);
     const ctx = await this.#context(roomId);
-    if (ctx) await this.#evaluate(ctx, row, write);
+    if (ctx) await this.#evaluate(ctx, view, write);
     await this.actions.write(write);
     if (isMemberEvent && ctx) {
-      // The event is evaluated with the members before it; later events see it applied.
-      const target = info.stateKey!;
-      if (this.#isLocal(target)) {
-        const name = (JSON.parse(row.pdu) as PDU).content?.displayname;
-        if (row.membership === "join") ctx.localMembers.set(target, typeof name === "string" ? name : undefined);
-        else ctx.localMembers.delete(target);
-      }
+      this.#applyMember(ctx, view);
       ctx.joinedCount = await this.roomsStore.countMembers(roomId);
     }
   }
 
+  /**
+   * Before the commit (the event writer's CommitHook): evaluates a batch of new events in
+   * order, so their outcomes are written in the events' own transaction instead of one
+   * transaction each afterwards. Room contexts are taken as of the last commit and the
+   * batch's events are applied to them in memory, as `process` would see them one by one.
+   * Rooms the batch creates have no context yet: their events are left to `process`.
+   */
+  async prepare(events: readonly PendingEvent[], createdRooms: ReadonlySet<string>): Promise<CommitPart | undefined> {
+    const rooms = new Map<string, RoomPushContext | undefined>();
+    for (const e of events) {
+      const roomId = e.row.roomId;
+      if (!rooms.has(roomId) && !createdRooms.has(roomId)) rooms.set(roomId, await this.#context(roomId));
+    }
+    const writes: Array<{ eventId: string; write: PushOutcomeWrite }> = [];
+    try {
+      for (const e of events) {
+        if (!rooms.has(e.row.roomId)) continue;
+        const ctx = rooms.get(e.row.roomId);
+        const view = viewOfPending(e);
+        const write = this.#membershipWrite(view, 0);
+        if (ctx) {
+          if (view.stateKey !== null && CONTEXT_TYPES.has(view.type)) applyPowerState(ctx, view, e.pdu);
+          await this.#evaluate(ctx, view, write);
+          if (view.type === "m.room.member" && view.stateKey !== null) {
+            this.#applyMember(ctx, view);
+            const before = (e.row.unsigned?.prev_content as { membership?: unknown } | undefined)?.membership === "join";
+            ctx.joinedCount += Number(view.membership === "join") - Number(before);
+          }
+        }
+        writes.push({ eventId: e.eventId, write });
+      }
+    } catch (err) {
+      for (const roomId of rooms.keys()) this.#rooms.delete(roomId);
+      throw err;
+    }
+    if (writes.length === 0) return undefined;
+    return {
+      write: async (streamOrderings) => {
+        for (const { eventId, write } of writes) {
+          const so = streamOrderings.get(eventId)!;
+          for (const j of write.joined ?? []) j.since = so;
+          if (write.defaults) write.defaults.streamOrdering = so;
+          for (const a of write.explicit) a.streamOrdering = so;
+        }
+        await this.actions.writeMany(writes.map((w) => w.write));
+      },
+      committed: (streamOrderings) => {
+        for (const { eventId } of writes) this.#handled.add(streamOrderings.get(eventId)!);
+      },
+      // The in-memory contexts moved on with events that are not in the database.
+      failed: () => {
+        for (const roomId of rooms.keys()) this.#rooms.delete(roomId);
+      },
+    };
+  }
+
+  /** push_room_members follows local members' joins and leaves. */
+  #membershipWrite(view: EventView, streamOrdering: number): PushOutcomeWrite {
+    const write: PushOutcomeWrite = { explicit: [] };
+    if (view.type === "m.room.member" && view.stateKey !== null && this.#isLocal(view.stateKey)) {
+      if (view.membership === "join") write.joined = [{ roomId: view.roomId, userId: view.stateKey, since: streamOrdering }];
+      else write.left = [{ roomId: view.roomId, userId: view.stateKey }];
+    }
+    return write;
+  }
+
+  /** The event is evaluated with the members before it; later events see it applied. */
+  #applyMember(ctx: RoomPushContext, view: EventView): void {
+    const target = view.stateKey!;
+    if (!this.#isLocal(target)) return;
+    const name = view.content.displayname;
+    if (view.membership === "join") ctx.localMembers.set(target, typeof name === "string" ? name : undefined);
+    else ctx.localMembers.delete(target);
+  }
+
   /** Runs the rules of every local member (and an invitee) and fills `write`. */
-  async #evaluate(ctx: RoomPushContext, row: EventRow, write: PushOutcomeWrite): Promise<void> {
+  async #evaluate(ctx: RoomPushContext, row: EventView, write: PushOutcomeWrite): Promise<void> {
     const roomId = row.roomId;
-    const pdu = JSON.parse(row.pdu) as PDU;
     const event: Record<string, unknown> = {
       event_id: row.eventId,
       room_id: roomId,
       type: row.type,
       sender: row.sender,
-      content: pdu.content ?? {},
+      content: row.content,
       origin_server_ts: row.originServerTs,
     };
     if (row.stateKey !== null) event.state_key = row.stateKey;

@@ -19,6 +19,25 @@ export interface PersistedEvent {
 /** Hears of the events of each submission once committed (metrics). Must not throw or block. */
 export type PersistObserver = (events: PersistedEvent[]) => void;
 
+/**
+ * Work that joins the transaction of each batch (push rule outcomes), so a batch costs
+ * one commit. `prepare` sees the batch's events in order before the transaction, with
+ * the rooms the batch creates (whose state is not in the database yet); the part it
+ * returns writes inside the transaction once stream orderings are known. A hook that
+ * throws or returns nothing leaves its work to the notifier's event processors.
+ */
+export interface CommitHook {
+  prepare(events: readonly BuiltEvent[], createdRooms: ReadonlySet<string>): Promise<CommitPart | undefined>;
+}
+
+export interface CommitPart {
+  write(streamOrderings: ReadonlyMap<string, number>): Promise<void>;
+  /** The transaction committed: called before the notifier hears of the events. */
+  committed(streamOrderings: ReadonlyMap<string, number>): void;
+  /** The transaction did not commit (the events may be retried without this part). */
+  failed(): void;
+}
+
 interface Submission {
   head: RoomHead;
   events: BuiltEvent[];
@@ -41,6 +60,7 @@ export class EventWriter {
   readonly #queue: Submission[] = [];
   #draining: Promise<void> | null = null;
   readonly #observers = new Set<PersistObserver>();
+  readonly #hooks = new Set<CommitHook>();
 
   constructor(
     private readonly store: EventPersistStore,
@@ -58,6 +78,12 @@ export class EventWriter {
         .then(() => this.#drain())
         .finally(() => (this.#draining = null));
     });
+  }
+
+  /** Returns the function that removes the hook. */
+  addCommitHook(hook: CommitHook): () => void {
+    this.#hooks.add(hook);
+    return () => this.#hooks.delete(hook);
   }
 
   /** Returns the function that removes the observer. */
@@ -102,10 +128,20 @@ export class EventWriter {
       const last = s.events.at(-1);
       if (last) rb.extremities = last.extremitiesAfter;
     }
+    const parts = await this.#prepareHooks(batch);
     let result;
     try {
-      result = await this.store.persist([...byRoom.values()]);
+      try {
+        result = await this.store.persist([...byRoom.values()], parts.length > 0 ? (so) => writeParts(parts, so) : undefined);
+      } catch (err) {
+        if (parts.length === 0) throw err;
+        // The hooks' writes must never cost the events: retry without them.
+        log().warn("Persisting with commit hooks failed, retrying without: {error}", { error: err });
+        for (const part of parts.splice(0)) part.failed();
+        result = await this.store.persist([...byRoom.values()]);
+      }
     } catch (err) {
+      for (const part of parts) part.failed();
       log().error("Persisting {count} events failed: {error}", { count: batch.reduce((n, s) => n + s.events.length, 0), error: err });
       for (const s of batch) {
         s.head.pending -= s.events.length;
@@ -118,6 +154,7 @@ export class EventWriter {
       const group = result.stateGroups.get(rb.roomId);
       if (group) head.persistedStateGroup = group;
     }
+    for (const part of parts) part.committed(result.streamOrderings);
     for (const s of batch) {
       s.head.pending -= s.events.length;
       const persisted = s.events.map((built) => ({
@@ -145,4 +182,24 @@ export class EventWriter {
       s.resolve(persisted);
     }
   }
+
+  async #prepareHooks(batch: Submission[]): Promise<CommitPart[]> {
+    if (this.#hooks.size === 0) return [];
+    const events = batch.flatMap((s) => s.events);
+    const created = new Set(batch.flatMap((s) => (s.create ? [s.create.roomId] : [])));
+    const parts: CommitPart[] = [];
+    for (const hook of this.#hooks) {
+      try {
+        const part = await hook.prepare(events, created);
+        if (part) parts.push(part);
+      } catch (err) {
+        log().warn("A commit hook failed to prepare: {error}", { error: err });
+      }
+    }
+    return parts;
+  }
+}
+
+async function writeParts(parts: readonly CommitPart[], streamOrderings: ReadonlyMap<string, number>): Promise<void> {
+  for (const part of parts) await part.write(streamOrderings);
 }

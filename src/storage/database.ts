@@ -7,6 +7,7 @@ import { getLogger } from "@logtape/logtape";
 import * as schema from "./schema/index.ts";
 import { TransactionStats } from "./transaction-stats.ts";
 import { WriteGenerations } from "./write-generations.ts";
+import { WalCheckpointer } from "./wal-checkpointer.ts";
 import { currentUsage } from "../observability/log-context.ts";
 import type { DatabaseConfig } from "../config/load.ts";
 
@@ -53,6 +54,7 @@ function openSqlite(path: string): Database {
   client.exec("PRAGMA synchronous = NORMAL");
   client.exec("PRAGMA busy_timeout = 5000");
   client.exec("PRAGMA foreign_keys = ON");
+  const checkpointer = path === ":memory:" ? undefined : new WalCheckpointer(client, path);
   const stats = new TransactionStats();
   const statements = new StatementCache(client, 1000);
   const db = drizzleSqlite({ client: timedClient(client, stats, statements), schema });
@@ -79,6 +81,7 @@ function openSqlite(path: string): Database {
           const result = await inTxn.run(true, () => fn(db));
           client.exec("COMMIT");
           ok = true;
+          checkpointer?.committed();
           return result;
         } catch (err) {
           if (client.inTransaction) client.exec("ROLLBACK");
@@ -108,6 +111,9 @@ function openSqlite(path: string): Database {
     },
     async close() {
       await queue.catch(() => undefined);
+      await checkpointer?.close();
+      // Open statements would keep the connection (and its WAL) alive past close().
+      statements.finalizeAll();
       client.close();
     },
   };
@@ -167,6 +173,11 @@ class StatementCache {
     }
     this.#statements.set(sql, stmt);
     return stmt;
+  }
+
+  finalizeAll(): void {
+    for (const stmt of this.#statements.values()) stmt.finalize();
+    this.#statements.clear();
   }
 }
 

@@ -13,6 +13,7 @@ import type { PresenceService } from "../ephemeral/presence.ts";
 import type { PushRulesService } from "../push/rules-service.ts";
 import type { UnreadCounter } from "../push/unread.ts";
 import type { SyncExtension } from "./extensions.ts";
+import type { LazyMembersCache } from "./lazy-members.ts";
 import type { Filter } from "./filter.ts";
 import type { SyncStreams } from "./streams.ts";
 import type { SyncToken } from "./token.ts";
@@ -35,6 +36,8 @@ export interface SyncDeps {
   unread: UnreadCounter;
   streams: SyncStreams;
   extensions: readonly SyncExtension[];
+  /** Member events each device was sent (lazy loading without include_redundant_members). */
+  lazyMembers: LazyMembersCache;
 }
 
 /** One response being built. */

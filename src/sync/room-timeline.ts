@@ -93,6 +93,11 @@ export interface StateRequest {
   lazyLoadMembers: boolean;
   /** With lazy loading, members to include besides the timeline's senders (heroes, the user). */
   extraMembers: readonly string[];
+  /**
+   * With lazy loading, member events the client already holds (sent by an
+   * earlier response): left out, unless include_redundant_members asks for them.
+   */
+  known?: (member: string, eventId: string) => boolean;
   filter: RoomEventFilter | undefined;
 }
 
@@ -140,7 +145,13 @@ export async function loadState(deps: RoomReadDeps, req: StateRequest): Promise<
   }
 
   const inTimeline = new Set(req.timeline.rows.map((e) => e.eventId));
-  const wanted = [...ids.values()].filter((id) => !inTimeline.has(id));
+  const known = req.known;
+  const wanted: string[] = [];
+  for (const [k, id] of ids) {
+    if (inTimeline.has(id)) continue;
+    if (known && isMemberKey(k) && known(k.slice(MEMBER.length + 1), id)) continue;
+    wanted.push(id);
+  }
   const rows = [...(await deps.events.getMany(wanted)).values()];
   return rows
     .filter((e) => matchesEventFilter(req.filter, { type: e.type, sender: e.sender, roomId: e.roomId }))

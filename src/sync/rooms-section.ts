@@ -3,8 +3,19 @@ import type { ReceiptRow } from "../storage/stores/receipts.ts";
 import type { AccountDataRow } from "../storage/stores/account-data.ts";
 import { receiptEvent } from "../ephemeral/receipts.ts";
 import type { RoomUnread } from "../push/unread.ts";
-import { applyEventFields, eventFormat, includeLeave, lazyLoadMembers, matchesEventFilter, matchesRoom, timelineLimit, unreadThreadNotifications } from "./filter-apply.ts";
+import {
+  applyEventFields,
+  eventFormat,
+  includeLeave,
+  includeRedundantMembers,
+  lazyLoadMembers,
+  matchesEventFilter,
+  matchesRoom,
+  timelineLimit,
+  unreadThreadNotifications,
+} from "./filter-apply.ts";
 import { loadState, loadTimeline, type Timeline } from "./room-timeline.ts";
+import { heroesFor, missingHeroMembers, roomSummary, touchesSummary } from "./room-summary.ts";
 import { strippedState } from "./stripped-state.ts";
 import type { JsonEvent, SyncContext, SyncDeps } from "./context.ts";
 
@@ -45,6 +56,8 @@ const ROOMS_IN_PARALLEL = 8;
 export async function buildRooms(deps: SyncDeps, ctx: SyncContext): Promise<RoomsOutcome> {
   const upToE = ctx.upTo.events;
   const sinceE = ctx.since?.events;
+  // A sync without since starts a new sequence: the client may hold no members at all.
+  if (!ctx.since) deps.lazyMembers.reset(ctx.userId, ctx.deviceId);
   const rows = await deps.rooms.roomsForUser(ctx.userId, ["join", "invite", "leave", "ban", "knock"]);
   const current = new Map<string, { membership: string; eventId: string; stream: number }>();
   const ahead: string[] = [];
@@ -176,7 +189,9 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 
 async function roomEntry(deps: SyncDeps, ctx: SyncContext, p: Plan, shared: Shared): Promise<Record<string, unknown> | undefined> {
   const roomFilter = ctx.filter?.room;
+  const isJoin = p.kind === "join";
   const lazy = lazyLoadMembers(ctx.filter);
+  const dedupe = lazy && isJoin && !includeRedundantMembers(ctx.filter);
   const full = p.fullState;
   const timeline: Timeline = await loadTimeline(deps, {
     roomId: p.roomId,
@@ -187,8 +202,14 @@ async function roomEntry(deps: SyncDeps, ctx: SyncContext, p: Plan, shared: Shar
     visibleFrom: p.visibleFrom,
     filter: roomFilter?.timeline,
   });
-  let heroes = p.kind === "join" && full ? await deps.reads.heroes(p.roomId, ctx.userId) : undefined;
-  const state = await loadState(deps, {
+  let heroes = isJoin && full ? await heroesFor(deps, p.roomId, ctx.userId) : undefined;
+  // Only an incremental sync of a room the client has seen can rely on what it was sent.
+  const since = ctx.since;
+  const known =
+    dedupe && !full && since
+      ? (member: string, eventId: string) => deps.lazyMembers.has(ctx.userId, ctx.deviceId, p.roomId, member, eventId, since.events)
+      : undefined;
+  let state = await loadState(deps, {
     roomId: p.roomId,
     userId: ctx.userId,
     timeline,
@@ -196,8 +217,22 @@ async function roomEntry(deps: SyncDeps, ctx: SyncContext, p: Plan, shared: Shar
     after: full ? undefined : p.after,
     lazyLoadMembers: lazy,
     extraMembers: full ? [ctx.userId, ...(heroes ?? [])] : [],
+    known,
     filter: roomFilter?.state,
   });
+
+  let summary: Record<string, unknown> | undefined;
+  // Members (or the name) changed in the timeline, or may have in a gap: lazy-loaded
+  // state need not show a gap's changes, so a limited timeline always gets a summary.
+  if (isJoin && (full || timeline.limited || touchesSummary(timeline.rows))) {
+    if (!full) heroes = await heroesFor(deps, p.roomId, ctx.userId);
+    if (lazy && !full && heroes) {
+      const sent = [...state, ...timeline.rows];
+      const extra = await missingHeroMembers(deps, { roomId: p.roomId, heroes, sent, upTo: p.upTo, filter: roomFilter?.state, known });
+      if (extra.length > 0) state = [...state, ...extra].sort((a, b) => a.streamOrdering - b.streamOrdering);
+    }
+    summary = await roomSummary(deps, p.roomId, heroes);
+  }
 
   const entry: Record<string, unknown> = {
     timeline: { events: await format(deps, ctx, timeline.rows), limited: timeline.limited, prev_batch: timeline.prevBatch },
@@ -207,21 +242,22 @@ async function roomEntry(deps: SyncDeps, ctx: SyncContext, p: Plan, shared: Shar
     .filter((r) => matchesEventFilter(roomFilter?.account_data, { type: r.type, roomId: p.roomId }))
     .map((r) => ({ type: r.type, content: r.content }));
   entry.account_data = { events: accountData };
-  if (p.kind === "leave") return entry;
+  if (!isJoin) return entry;
 
   const ephemeral = ephemeralEvents(deps, ctx, p, shared);
   entry.ephemeral = { events: ephemeral };
   const unread = shared.unread.get(p.roomId);
   if (unread) Object.assign(entry, unread);
-
-  const membersChanged = [...timeline.rows, ...state].some((e) => e.type === "m.room.member");
-  if (full || membersChanged) {
-    heroes ??= await deps.reads.heroes(p.roomId, ctx.userId);
-    const counts = (await deps.reads.memberCounts([p.roomId])).get(p.roomId)!;
-    entry.summary = { "m.heroes": heroes, "m.joined_member_count": counts.joined, "m.invited_member_count": counts.invited };
-  }
+  if (summary) entry.summary = summary;
   const empty = !full && timeline.rows.length === 0 && state.length === 0 && ephemeral.length === 0 && accountData.length === 0;
-  return empty ? undefined : entry;
+  if (empty) return undefined;
+  if (dedupe) deps.lazyMembers.record(ctx.userId, ctx.deviceId, p.roomId, sentMembers(state, timeline.rows), ctx.upTo.events);
+  return entry;
+}
+
+/** The member events a response carries for a room, state first, so the timeline's later ones win. */
+function* sentMembers(state: readonly EventRow[], timeline: readonly EventRow[]): Iterable<{ stateKey: string; eventId: string }> {
+  for (const e of [...state, ...timeline]) if (e.type === "m.room.member" && e.stateKey !== null) yield { stateKey: e.stateKey, eventId: e.eventId };
 }
 
 function ephemeralEvents(deps: SyncDeps, ctx: SyncContext, p: Plan, shared: Shared): JsonEvent[] {
@@ -245,12 +281,17 @@ function ephemeralEvents(deps: SyncDeps, ctx: SyncContext, p: Plan, shared: Shar
   return out.filter((e) => matchesEventFilter(filter, { type: e.type as string, roomId: p.roomId }));
 }
 
-/** Client-format events with the filter's event_format and event_fields applied. */
+/** Events in the filter's event_format, with event_fields applied. */
 export async function format(deps: SyncDeps, ctx: SyncContext, rows: EventRow[]): Promise<JsonEvent[]> {
   if (rows.length === 0) return [];
-  if (eventFormat(ctx.filter) === "federation") {
-    return rows.map((r) => applyEventFields(JSON.parse(r.pdu) as JsonEvent, ctx.filter?.event_fields));
-  }
-  const events = await deps.serializer.serialize(rows, { now: deps.clock.now(), txnScope: ctx.txnScope, userId: ctx.userId });
-  return events.map((e) => applyEventFields(e as unknown as JsonEvent, ctx.filter?.event_fields));
+  const events = (await deps.serializer.serialize(rows, { now: deps.clock.now(), txnScope: ctx.txnScope, userId: ctx.userId })) as unknown as JsonEvent[];
+  const fields = ctx.filter?.event_fields;
+  if (eventFormat(ctx.filter) === "client") return events.map((e) => applyEventFields(e, fields));
+  // Federation format, as Synapse serves it: the PDU with its event_id and unsigned
+  // data, and the content as clients may see it (a redacted event's is stripped).
+  return rows.map((r, i) => {
+    const client = events[i]!;
+    const pdu = JSON.parse(r.pdu) as JsonEvent;
+    return applyEventFields({ ...pdu, event_id: r.eventId, content: client.content, unsigned: client.unsigned ?? {} }, fields);
+  });
 }

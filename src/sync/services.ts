@@ -13,15 +13,19 @@ import { ReceiptsStore, RECEIPTS_STREAM } from "../storage/stores/receipts.ts";
 import { StreamPositionsStore } from "../storage/stores/stream-positions.ts";
 import { SyncReadsStore } from "../storage/stores/sync-reads.ts";
 import { PresenceService, DEFAULT_PRESENCE_TIMINGS, type PresenceTimings } from "../ephemeral/presence.ts";
+import { presenceMetricsObserver } from "../ephemeral/presence-metrics.ts";
 import { ReceiptsService } from "../ephemeral/receipts.ts";
 import { TypingService } from "../ephemeral/typing.ts";
 import { PushEventProcessor } from "../push/event-processor.ts";
 import { PushRulesService } from "../push/rules-service.ts";
 import { UnreadCounter } from "../push/unread.ts";
 import { NotificationsService } from "../push/notifications.ts";
+import { PushActionsPruner } from "../push/retention.ts";
+import { PushRetentionStore } from "../storage/stores/push-retention.ts";
 import type { SyncDeps } from "./context.ts";
 import type { SyncExtension } from "./extensions.ts";
 import { FilterService } from "./filters.ts";
+import { LazyMembersCache } from "./lazy-members.ts";
 import { SyncHandler } from "./handler.ts";
 import { SyncStreams } from "./streams.ts";
 import { emptyToken, type SyncToken } from "./token.ts";
@@ -32,7 +36,7 @@ export interface SyncServicesDeps {
   database: Database;
   notifier: Notifier;
   /** The rooms module's stores, event serializer and history-visibility filter. */
-  rooms: Pick<RoomService, "stores" | "serializer" | "visibility">;
+  rooms: Pick<RoomService, "stores" | "serializer" | "visibility" | "writer">;
   presenceTimings?: PresenceTimings;
 }
 
@@ -44,6 +48,8 @@ export interface SyncServices {
   receipts: ReceiptsService;
   presence: PresenceService;
   notifications: NotificationsService;
+  /** Prunes old push outcomes; `start(background)` runs it hourly. */
+  pushRetention: PushActionsPruner;
   streams: SyncStreams;
   handler: SyncHandler;
   /** PUT /typing: only members of the room may type in it. */
@@ -93,6 +99,7 @@ export async function createSyncServices(deps: SyncServicesDeps): Promise<SyncSe
 
   const accountDataChanged = (userId: string, pos: number) => streams.changed("account_data", pos, { users: [userId] });
   const pushRules = new PushRulesService(new PushRulesStore(database, positions), accountDataStore, accountDataChanged);
+  const presenceTimings = deps.presenceTimings ?? DEFAULT_PRESENCE_TIMINGS;
   const presence = new PresenceService(
     clock,
     presenceStore,
@@ -102,7 +109,8 @@ export async function createSyncServices(deps: SyncServicesDeps): Promise<SyncSe
       streams.changed("presence", pos, { users: [userId] });
       void rooms.joinedRoomIds(userId).then((roomIds) => streams.changed("presence", pos, { rooms: roomIds }));
     },
-    deps.presenceTimings ?? DEFAULT_PRESENCE_TIMINGS,
+    presenceTimings,
+    presenceMetricsObserver(deps.serverName, presenceTimings.activeGranularityMs),
   );
   const receipts = new ReceiptsService(clock, receiptsStore, rooms, events, accountDataStore, {
     receipt: (roomId, userId, pos, isPrivate) =>
@@ -114,6 +122,15 @@ export async function createSyncServices(deps: SyncServicesDeps): Promise<SyncSe
   const extensions: SyncExtension[] = [];
 
   const processor = new PushEventProcessor(deps.serverName, clock, reads, rooms, pushRules, pushActions);
+  // Outcomes of the writer's events are written in their own commit; the processor below
+  // handles what the hook leaves (rooms created in the batch, a failed hook). Earlier events
+  // must be processed first, so the contexts the hook starts from are up to date.
+  const removeHook = deps.rooms.writer.addCommitHook({
+    prepare: async (events, createdRooms) => {
+      await notifier.flush();
+      return processor.prepare(events, createdRooms);
+    },
+  });
   const removeProcessor = notifier.addEventProcessor(async (roomId, pos, info) => {
     try {
       await processor.process(roomId, pos, info);
@@ -141,6 +158,7 @@ export async function createSyncServices(deps: SyncServicesDeps): Promise<SyncSe
     unread,
     streams,
     extensions,
+    lazyMembers: new LazyMembersCache(clock),
   };
   await presence.start();
   const catchUp = async () => streams.catchUp(await readPositions());
@@ -151,6 +169,11 @@ export async function createSyncServices(deps: SyncServicesDeps): Promise<SyncSe
     receipts,
     presence,
     notifications: new NotificationsService(pushActions, receiptsStore, events, serializer, clock),
+    pushRetention: new PushActionsPruner(deps.serverName, clock, new PushRetentionStore(database), {
+      actions: pushActions,
+      receipts: receiptsStore,
+      rooms,
+    }),
     streams,
     handler: new SyncHandler(syncDeps, notifier, catchUp),
     async setTyping(userId, roomId, isTyping, timeoutMs) {
@@ -165,6 +188,7 @@ export async function createSyncServices(deps: SyncServicesDeps): Promise<SyncSe
     registerExtension: (e) => void extensions.push(e),
     catchUp,
     stop() {
+      removeHook();
       removeProcessor();
       presence.stop();
       typing.stop();

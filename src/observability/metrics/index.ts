@@ -13,3 +13,4 @@ export type { HomeserverMetrics } from "./homeserver-metrics.ts";
 export * from "./feature-metrics.ts";
 export { ServerHistogram } from "./server-histogram.ts";
 export { watchFeatures, countRateLimitRejections, type FeatureMetricSources } from "./feature-hooks.ts";
+export * from "./presence-metrics.ts";

@@ -61,18 +61,42 @@ export class EventPersistStore {
     this.sql = new SqlExec(database);
   }
 
-  /** One transaction for every batch; the caller merges a room's batches, keeping their order. */
-  persist(batches: RoomEventBatch[]): Promise<PersistResult> {
-    return this.database.transaction("persist_events", (tx) => this.#persist(tx, batches));
+  /**
+   * One transaction for every batch; the caller merges a room's batches, keeping their
+   * order. `alsoWrite` runs inside the transaction once the events are written, with
+   * their stream orderings (e.g. push rule outcomes of the same events).
+   */
+  persist(batches: RoomEventBatch[], alsoWrite?: (streamOrderings: ReadonlyMap<string, number>) => Promise<void>): Promise<PersistResult> {
+    return this.database.transaction("persist_events", async (tx) => {
+      const pending: Promise<unknown>[] = [];
+      const result = await this.#persist(tx, batches, pending);
+      if (alsoWrite) pending.push(alsoWrite(result.streamOrderings));
+      await Promise.all(pending);
+      return result;
+    });
   }
 
-  async #persist(tx: Db, batches: RoomEventBatch[]): Promise<PersistResult> {
+  /**
+   * Writes the events. Where statements can be pipelined (PostgreSQL) those after the
+   * stream positions are issued without waiting and left in `pending`: the event write
+   * is then four round trips (BEGIN, positions, everything else, COMMIT), not a dozen.
+   */
+  async #persist(tx: Db, batches: RoomEventBatch[], pending: Promise<unknown>[]): Promise<PersistResult> {
+    const issue = async (statement: Promise<unknown>) => {
+      if (this.sql.pipelined) pending.push(statement);
+      else await statement;
+    };
     const all = batches.flatMap((b) => b.events);
     const stateCount = all.filter((e) => e.stateKey !== null).length;
-    let nextStream = (await this.#allocate(tx, "events", all.length)) - all.length + 1;
-    let nextGroup = stateCount > 0 ? (await this.#allocate(tx, "state_groups", stateCount)) - stateCount + 1 : 0;
+    const [lastStream, lastGroup] = await Promise.all([
+      this.#allocate(tx, "events", all.length),
+      stateCount > 0 ? this.#allocate(tx, "state_groups", stateCount) : 0,
+    ]);
+    let nextStream = lastStream - all.length + 1;
+    let nextGroup = lastGroup - stateCount + 1;
 
     const created = batches.flatMap((b) => (b.create ? [b.create] : []));
+    // State groups are written in the loop below; they need the room row first.
     await this.sql.insertMany(
       tx,
       "rooms",
@@ -133,15 +157,15 @@ export class EventPersistStore {
       if (group) groupsAfter.set(batch.roomId, group);
     }
 
-    await this.sql.insertMany(tx, "events", EVENT_COLUMNS, eventRows);
-    await this.sql.insertMany(
+    await issue(this.sql.insertMany(tx, "events", EVENT_COLUMNS, eventRows));
+    await issue(this.sql.insertMany(
       tx,
       "room_current_state",
       ["room_id", "type", "state_key", "event_id"],
       [...currentState.values()],
       "ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id",
-    );
-    await this.sql.insertMany(
+    ));
+    await issue(this.sql.insertMany(
       tx,
       "room_memberships",
       ["room_id", "user_id", "membership", "event_id", "stream_ordering", "sender", "displayname", "avatar_url", "forgotten"],
@@ -149,31 +173,31 @@ export class EventPersistStore {
       `ON CONFLICT (room_id, user_id) DO UPDATE SET membership = excluded.membership, event_id = excluded.event_id,
          stream_ordering = excluded.stream_ordering, sender = excluded.sender, displayname = excluded.displayname,
          avatar_url = excluded.avatar_url, forgotten = excluded.forgotten`,
-    );
+    ));
 
     for (const b of batches) {
-      await this.sql.run(tx, "DELETE FROM room_forward_extremities WHERE room_id = ?", [b.roomId]);
+      await issue(this.sql.run(tx, "DELETE FROM room_forward_extremities WHERE room_id = ?", [b.roomId]));
     }
     const extremities = new Map<string, unknown[]>();
     for (const b of batches) for (const id of b.extremities) extremities.set(`${b.roomId}\u0000${id}`, [b.roomId, id]);
-    await this.sql.insertMany(tx, "room_forward_extremities", ["room_id", "event_id"], [...extremities.values()]);
+    await issue(this.sql.insertMany(tx, "room_forward_extremities", ["room_id", "event_id"], [...extremities.values()]));
 
-    await this.sql.insertMany(
+    await issue(this.sql.insertMany(
       tx,
       "event_txn_ids",
       ["scope", "room_id", "txn_id", "event_id", "created_ts"],
       all.flatMap((e) => (e.txn ? [[e.txn.scope, e.roomId, e.txn.txnId, e.eventId, e.txn.createdTs]] : [])),
       "ON CONFLICT DO NOTHING",
-    );
+    ));
 
     for (const e of all) {
       if (e.redacts === null) continue;
       // Redacted content loses its relation too.
-      await this.sql.run(
+      await issue(this.sql.run(
         tx,
         "UPDATE events SET redacted_by = ?, rel_type = NULL, relates_to = NULL WHERE event_id = ? AND room_id = ? AND redacted_by IS NULL",
         [e.eventId, e.redacts, e.roomId],
-      );
+      ));
     }
     return { streamOrderings, stateGroups: groupsAfter };
   }

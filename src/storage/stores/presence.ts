@@ -1,6 +1,7 @@
 import { gt, inArray } from "drizzle-orm";
 import type { Database } from "../database.ts";
 import type { StreamPositionsStore } from "./stream-positions.ts";
+import { SqlExec } from "./sql-exec.ts";
 
 export type PresenceState = "online" | "unavailable" | "offline";
 
@@ -21,12 +22,17 @@ const CHUNK = 500;
 
 /** Each user's last presence, with its position on the presence stream. */
 export class PresenceStore {
+  readonly #sql: SqlExec;
+
   constructor(
     private readonly database: Database,
     private readonly positions: StreamPositionsStore,
-  ) {}
+  ) {
+    this.#sql = new SqlExec(database);
+  }
 
   async getMany(userIds: readonly string[]): Promise<PresenceRow[]> {
+    if (userIds.length === 1) return this.#getOne(userIds[0]!);
     const { db, tables } = this.database;
     const t = tables.presence;
     const out: PresenceRow[] = [];
@@ -35,6 +41,18 @@ export class PresenceStore {
       for (const r of rows) out.push(normalise(r));
     }
     return out;
+  }
+
+  /** Every message sent looks up its sender's presence: plain SQL (see SqlExec). */
+  async #getOne(userId: string): Promise<PresenceRow[]> {
+    const rows = await this.#sql.rows(
+      this.database.db,
+      `SELECT user_id AS "userId", state AS "state", status_msg AS "statusMsg", last_active_ts AS "lastActiveTs",
+         last_sync_ts AS "lastSyncTs", currently_active AS "currentlyActive", stream_id AS "streamId"
+       FROM presence WHERE user_id = ?`,
+      [userId],
+    );
+    return rows.map((r) => normalise(r as { [K in keyof PresenceRow]: unknown }));
   }
 
   /** Writes a user's presence and returns the row with its new stream position. */

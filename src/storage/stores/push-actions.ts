@@ -1,6 +1,7 @@
 import { and, desc, eq, gt, inArray, lt, ne, notExists, or, sql, type SQL } from "drizzle-orm";
 import type { Database, Db } from "../database.ts";
 import type { PushAction } from "../../push/types.ts";
+import { SqlExec } from "./sql-exec.ts";
 
 /** One recipient's outcome for one event (an exception to the event's default, or the only record). */
 export interface PushActionRow {
@@ -53,6 +54,8 @@ export interface NotificationRow {
 }
 
 const CHUNK = 400;
+const DEFAULT_COLUMNS = ["event_id", "room_id", "stream_ordering", "thread_id", "sender", "notif", "highlight", "actions", "ts"];
+const ACTION_COLUMNS = ["user_id", "event_id", "room_id", "stream_ordering", "thread_id", "notif", "highlight", "actions", "ts"];
 const ROOMS_PER_QUERY = 200;
 
 /**
@@ -61,21 +64,49 @@ const ROOMS_PER_QUERY = 200;
  * member. Unread counts and GET /notifications read both.
  */
 export class PushActionsStore {
-  constructor(private readonly database: Database) {}
+  readonly #sql: SqlExec;
+
+  constructor(private readonly database: Database) {
+    this.#sql = new SqlExec(database);
+  }
 
   async write(w: PushOutcomeWrite): Promise<void> {
-    const { eventPushActions: e, eventPushDefaults: d, pushRoomMembers: m } = this.database.tables;
-    if (!w.defaults && w.explicit.length === 0 && !w.joined?.length && !w.left?.length) return;
+    return this.writeMany([w]);
+  }
+
+  /**
+   * The outcomes of several events, in their order, in one transaction (the caller's, when
+   * called inside one). Every new event writes here: plain SQL (see SqlExec), pipelined
+   * where the database allows. JSON columns take JSON text on both databases.
+   */
+  async writeMany(ws: readonly PushOutcomeWrite[]): Promise<void> {
+    if (!ws.some((w) => w.defaults || w.explicit.length > 0 || w.joined?.length || w.left?.length)) return;
     await this.database.transaction("add_push_actions", async (tx) => {
-      for (const l of w.left ?? []) await tx.delete(m).where(and(eq(m.roomId, l.roomId), eq(m.userId, l.userId)));
-      for (const j of w.joined ?? []) {
-        // A join after a join (a profile change) keeps the original start.
-        await tx.insert(m).values({ roomId: j.roomId, userId: j.userId, sinceStream: j.since }).onConflictDoNothing();
+      const pending: Promise<unknown>[] = [];
+      const issue = async (statement: Promise<unknown>) => {
+        if (this.#sql.pipelined) pending.push(statement);
+        else await statement;
+      };
+      for (const w of ws) {
+        for (const l of w.left ?? []) {
+          await issue(this.#sql.run(tx, "DELETE FROM push_room_members WHERE room_id = ? AND user_id = ?", [l.roomId, l.userId]));
+        }
+        for (const j of w.joined ?? []) {
+          // A join after a join (a profile change) keeps the original start.
+          await issue(this.#sql.run(tx, "INSERT INTO push_room_members (room_id, user_id, since_stream) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", [j.roomId, j.userId, j.since]));
+        }
       }
-      if (w.defaults) await tx.insert(d).values(w.defaults).onConflictDoNothing();
-      for (let i = 0; i < w.explicit.length; i += CHUNK) {
-        await tx.insert(e).values(w.explicit.slice(i, i + CHUNK)).onConflictDoNothing();
-      }
+      const defaults = ws.flatMap((w) => (w.defaults ? [w.defaults] : []));
+      await issue(this.#sql.insertMany(
+        tx,
+        "event_push_defaults",
+        DEFAULT_COLUMNS,
+        defaults.map((d) => [d.eventId, d.roomId, d.streamOrdering, d.threadId, d.sender, d.notif, d.highlight, JSON.stringify(d.actions), d.ts]),
+        "ON CONFLICT DO NOTHING",
+      ));
+      const rows = ws.flatMap((w) => w.explicit.map((a) => [a.userId, a.eventId, a.roomId, a.streamOrdering, a.threadId, a.notif, a.highlight, JSON.stringify(a.actions), a.ts]));
+      await issue(this.#sql.insertMany(tx, "event_push_actions", ACTION_COLUMNS, rows, "ON CONFLICT DO NOTHING"));
+      await Promise.all(pending);
     });
   }
 

@@ -36,10 +36,23 @@ export class SqlExec {
       for (const row of rows) await this.database.queryRaw(text, row);
       return;
     }
+    // Every chunk is handed to the connection at once, in order (see pipelined).
+    const sent: Promise<void>[] = [];
     for (let i = 0; i < rows.length; i += 500) {
       const chunk = rows.slice(i, i + 500);
-      await this.run(tx, `${head}${chunk.map(() => one).join(", ")} ${suffix}`, chunk.flat());
+      sent.push(this.run(tx, `${head}${chunk.map(() => one).join(", ")} ${suffix}`, chunk.flat()));
     }
+    await Promise.all(sent);
+  }
+
+  /**
+   * Whether statements may be issued without awaiting each one. On PostgreSQL the
+   * transaction's connection runs them in the order they were issued, one round trip for
+   * the lot (pipelining); SQLite statements run as they are called, except that
+   * insertMany runs its rows one await after another, so there each must be awaited.
+   */
+  get pipelined(): boolean {
+    return this.database.dialect === "postgres";
   }
 }
 

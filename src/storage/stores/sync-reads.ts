@@ -1,6 +1,8 @@
 import { and, asc, desc, eq, gt, inArray, lte, ne, sql, type SQL } from "drizzle-orm";
 import type { Database } from "../database.ts";
 import type { EventRow } from "./events.ts";
+import { EVENT_ROW_COLUMNS, eventRowOf } from "./event-rows.ts";
+import { SqlExec } from "./sql-exec.ts";
 
 const CHUNK = 500;
 
@@ -15,12 +17,16 @@ export interface MemberSummaryCounts {
  * of one user, member counts and heroes. Read-only; the rooms module writes.
  */
 export class SyncReadsStore {
-  constructor(private readonly database: Database) {}
+  readonly #sql: SqlExec;
 
+  constructor(private readonly database: Database) {
+    this.#sql = new SqlExec(database);
+  }
+
+  /** Push processing reads every new event here: plain SQL (see SqlExec). */
   async eventByStream(streamOrdering: number): Promise<EventRow | undefined> {
-    const e = this.database.tables.events;
-    const rows = await this.database.db.select().from(e).where(eq(e.streamOrdering, streamOrdering)).limit(1);
-    return rows[0];
+    const rows = await this.#sql.rows(this.database.db, `SELECT ${EVENT_ROW_COLUMNS} FROM events WHERE stream_ordering = ?`, [streamOrdering]);
+    return rows[0] && eventRowOf(rows[0]);
   }
 
   /** Rooms with at least one event in (after, upTo]. */

@@ -1,0 +1,132 @@
+import { and, asc, eq, exists, gte, inArray, lt, lte, notExists, or, sql, type SQL } from "drizzle-orm";
+import type { Database } from "../database.ts";
+
+/** A default push outcome row as the read-based prune looks at it. */
+export interface PushDefaultSummary {
+  eventId: string;
+  streamOrdering: number;
+  threadId: string;
+  sender: string;
+  highlight: boolean;
+  ts: number;
+}
+
+const CHUNK = 500;
+const READ_RECEIPT_TYPES = ["m.read", "m.read.private"];
+
+/**
+ * Deletes of old push outcomes (event_push_defaults, event_push_actions); the
+ * rules of what may go are in src/push/retention.ts. Every delete runs in
+ * batches of its own short transaction, oldest events first, as Synapse's
+ * rotation does, so a big backlog never holds the database for long.
+ */
+export class PushRetentionStore {
+  constructor(private readonly database: Database) {}
+
+  /** Default rows that did not highlight, processed before `beforeTs`. */
+  deleteOldDefaults(beforeTs: number, batch: number): Promise<number> {
+    const d = this.database.tables.eventPushDefaults;
+    return this.#batched("prune_push_defaults_age", d, and(eq(d.highlight, false), lt(d.ts, beforeTs))!, batch);
+  }
+
+  /**
+   * Per-user rows that did not highlight, processed before `beforeTs`, whose
+   * event has no default row left (while it has, the row is an exception to it
+   * and must stay, or the user would fall back to the default outcome).
+   */
+  deleteOldExplicit(beforeTs: number, batch: number): Promise<number> {
+    const e = this.database.tables.eventPushActions;
+    return this.#batched("prune_push_actions_age", e, and(eq(e.highlight, false), lt(e.ts, beforeTs), this.#noDefault())!, batch);
+  }
+
+  /**
+   * Per-user rows their user has read (a read receipt at or after the event,
+   * unthreaded or in the event's thread): those that did not highlight once
+   * processed before `plainBeforeTs`, highlights once before `highlightBeforeTs`.
+   * Rows that are exceptions to a remaining default row stay.
+   */
+  deleteReadExplicit(plainBeforeTs: number, highlightBeforeTs: number, batch: number): Promise<number> {
+    const { eventPushActions: e, receipts: r } = this.database.tables;
+    const read = exists(
+      this.database.db
+        .select({ one: sql`1` })
+        .from(r)
+        .where(
+          and(
+            eq(r.roomId, e.roomId),
+            inArray(r.receiptType, READ_RECEIPT_TYPES),
+            eq(r.userId, e.userId),
+            or(eq(r.threadId, ""), eq(r.threadId, e.threadId)),
+            gte(r.eventStreamOrdering, e.streamOrdering),
+          ),
+        ),
+    );
+    const old = or(and(eq(e.highlight, false), lt(e.ts, plainBeforeTs)), lt(e.ts, highlightBeforeTs))!;
+    return this.#batched("prune_push_actions_read", e, and(old, this.#noDefault(), read)!, batch);
+  }
+
+  /** Rooms with default rows processed before `beforeTs`. */
+  async roomsWithDefaultsBefore(beforeTs: number): Promise<string[]> {
+    const d = this.database.tables.eventPushDefaults;
+    const rows = await this.database.db.selectDistinct({ roomId: d.roomId }).from(d).where(lt(d.ts, beforeTs));
+    return rows.map((r) => r.roomId);
+  }
+
+  /** A room's oldest default rows processed before `beforeTs`. */
+  async defaultsBefore(roomId: string, beforeTs: number, limit: number): Promise<PushDefaultSummary[]> {
+    const d = this.database.tables.eventPushDefaults;
+    const rows = await this.database.db
+      .select({ eventId: d.eventId, streamOrdering: d.streamOrdering, threadId: d.threadId, sender: d.sender, highlight: d.highlight, ts: d.ts })
+      .from(d)
+      .where(and(eq(d.roomId, roomId), lt(d.ts, beforeTs)))
+      .orderBy(asc(d.streamOrdering))
+      .limit(limit);
+    return rows.map((r) => ({ ...r, streamOrdering: Number(r.streamOrdering), ts: Number(r.ts) }));
+  }
+
+  async deleteDefaults(eventIds: readonly string[]): Promise<number> {
+    const d = this.database.tables.eventPushDefaults;
+    let n = 0;
+    for (let i = 0; i < eventIds.length; i += CHUNK) {
+      const chunk = eventIds.slice(i, i + CHUNK);
+      n += await this.database.transaction("prune_push_defaults_read", async (tx) =>
+        (await tx.delete(d).where(inArray(d.eventId, chunk)).returning({ id: d.eventId })).length,
+      );
+    }
+    return n;
+  }
+
+  /** No default row exists for the per-user row's event. */
+  #noDefault(): SQL {
+    const { eventPushActions: e, eventPushDefaults: d } = this.database.tables;
+    return notExists(this.database.db.select({ one: sql`1` }).from(d).where(eq(d.eventId, e.eventId)));
+  }
+
+  /**
+   * Deletes the rows matching `where`, `batch` at a time: each round finds the
+   * stream position `batch` rows in and deletes up to it (inclusive, so one
+   * position with many rows cannot stall the loop).
+   */
+  async #batched(
+    name: string,
+    table: typeof this.database.tables.eventPushDefaults | typeof this.database.tables.eventPushActions,
+    where: SQL,
+    batch: number,
+  ): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const [edge] = await this.database.db
+        .select({ s: table.streamOrdering })
+        .from(table)
+        .where(where)
+        .orderBy(asc(table.streamOrdering))
+        .limit(1)
+        .offset(batch);
+      const bounded = edge ? and(where, lte(table.streamOrdering, Number(edge.s)))! : where;
+      total += await this.database.transaction(name, async (tx) =>
+        (await tx.delete(table).where(bounded).returning({ id: table.eventId })).length,
+      );
+      if (!edge) return total;
+    }
+  }
+}
