@@ -97,6 +97,7 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
   };
   const onStop: Services["onStop"] = [];
   const accessTokens = new AccessTokenService(deps.clock, stores.accessTokens);
+  deps.metrics.registerCache("access_tokens", () => accessTokens.cache.stats(), { type: "lru_cache" });
   const ratelimitOverrides = await loadRatelimitOverrides(stores);
   const ratelimiters = createRateLimiters(deps.config.ratelimits, deps.clock, (userId) => ratelimitOverrides.get(userId), {
     onReject: countRateLimitRejections(deps.config.server_name),

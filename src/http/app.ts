@@ -71,6 +71,7 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
     const method = c.req.method;
     const requestId = `${method}-${(deps.requestIdHeader && c.req.header(deps.requestIdHeader)) || requestSeq++}`;
     c.set("requestId", requestId);
+    c.json = jsonWithLength(c);
     await runInLogContext({ server_name: deps.serverName, request: requestId }, async () => {
       const started = performance.now();
       const mark = deps.cpu?.begin();
@@ -151,7 +152,10 @@ function finishRequest(
   const path = url.pathname;
   // Synapse logs health checks and CORS preflights at DEBUG so they do not flood the access log.
   const level = path === "/health" || c.req.method === "OPTIONS" ? "debug" : "info";
-  accessLog()[level](
+  const logger = accessLog();
+  // The line's fields cost more than the rest of a small request's bookkeeping: only when it is written.
+  if (!logger.isEnabledFor(level)) return;
+  logger[level](
     '{ip} - {site} - {{{requester}}} Processed request: {seconds}sec/{sendSeconds}sec ru=({utime}sec, {stime}sec) db=({dbSchedSeconds}sec/{dbSeconds}sec/{dbCount}) {bytes}B {status}{clientGone} "{method} {path} {protocol}" "{userAgent}" [{dbEvents} dbevts]',
     {
       ip: clientIp(c),
@@ -180,8 +184,21 @@ function finishRequest(
 }
 
 /**
- * Bytes of the response body. Responses built from a string (c.json, c.text)
- * carry no Content-Length, so those are measured on a copy; other bodies
+ * Hono's c.json (`{"Content-Type": "application/json", ...headers}` on c.body), plus the
+ * Content-Length Bun would send anyway: knowing it here spares responseBytes a copy of
+ * every JSON body.
+ */
+function jsonWithLength(c: Ctx): Ctx["json"] {
+  return ((object: unknown, arg?: unknown, headers?: Record<string, string | string[]>) => {
+    const text = JSON.stringify(object);
+    const length = text === undefined ? {} : { "Content-Length": String(Buffer.byteLength(text)) };
+    return c.body(text as string, arg as never, { "Content-Type": "application/json", ...length, ...headers });
+  }) as unknown as Ctx["json"];
+}
+
+/**
+ * Bytes of the response body. JSON responses declare their length (jsonWithLength);
+ * other responses built from a string (c.text) are measured on a copy; other bodies
  * (streams, files) count only when they declare their length.
  */
 async function responseBytes(res: Response | undefined): Promise<number> {

@@ -1,5 +1,11 @@
 import type { PushOutcome } from "./actions.ts";
-import { compileDisplayNameMatcher, type ConditionInput, type ConditionPredicate } from "./conditions.ts";
+import {
+  compileDisplayNameMatcher,
+  type ConditionInput,
+  type ConditionPredicate,
+  type OwnConditionPredicate,
+  type OwnerParams,
+} from "./conditions.ts";
 import type { StringMatcher } from "./glob.ts";
 import { compileUserRules, type RulesetTemplate, type RulesetTemplates } from "./ruleset-template.ts";
 import type { PushRuleKind, PushRuleset } from "./types.ts";
@@ -70,6 +76,11 @@ function allHold(conditions: readonly ConditionPredicate[], input: ConditionInpu
   return true;
 }
 
+function allOwnHold(conditions: readonly OwnConditionPredicate[], input: ConditionInput, owner: OwnerParams | undefined): boolean {
+  for (const condition of conditions) if (!condition(input, owner)) return false;
+  return true;
+}
+
 function hasMentions(event: Record<string, unknown>): boolean {
   const content = event.content;
   return typeof content === "object" && content !== null && Object.hasOwn(content, "m.mentions");
@@ -84,7 +95,7 @@ function candidates(template: RulesetTemplate, input: ConditionInput): number[] 
     if (rule.legacyMention && skipLegacy) continue;
     if (!allHold(rule.shared, input)) continue;
     out.push(r);
-    if (!rule.hasOwn) break;
+    if (rule.own.length === 0) break;
   }
   return out;
 }
@@ -115,7 +126,7 @@ function notificationLevels(ctx: PushContext): Record<string, number> {
  * per template instead of once per recipient (see ruleset-template.ts).
  */
 export function compileRuleset(ruleset: PushRuleset, opts: CompileOptions = {}): CompiledPushRules {
-  const { template, own } = compileUserRules(ruleset, opts.owner, opts.templates);
+  const { template, owner } = compileUserRules(ruleset, opts.owner, opts.templates);
   const rules = template.rules;
 
   // Display names change rarely; remember the last one's matcher.
@@ -152,10 +163,10 @@ export function compileRuleset(ruleset: PushRuleset, opts: CompileOptions = {}):
           memo.candidates.set(template, found);
         }
         for (const r of found) {
-          const conditions = own[r]!;
-          if (conditions.length === 0) return rules[r]!.outcome;
+          const rule = rules[r]!;
+          if (rule.own.length === 0) return rule.outcome;
           input ??= inputFor(ctx);
-          if (allHold(conditions, input)) return rules[r]!.outcome;
+          if (allOwnHold(rule.own, input, owner)) return rule.outcome;
         }
         return NO_MATCH;
       }
@@ -164,7 +175,7 @@ export function compileRuleset(ruleset: PushRuleset, opts: CompileOptions = {}):
         const rule = rules[r]!;
         if (rule.legacyMention && skipLegacy) continue;
         input ??= inputFor(ctx);
-        if (allHold(rule.shared, input) && allHold(own[r]!, input)) return rule.outcome;
+        if (allHold(rule.shared, input) && allOwnHold(rule.own, input, owner)) return rule.outcome;
       }
       return NO_MATCH;
     },

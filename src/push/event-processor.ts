@@ -5,9 +5,8 @@ import { serverNameOf } from "../matrix/identifiers.ts";
 import { userPowerLevel } from "../matrix/power-levels.ts";
 import { getRoomVersion, type RoomVersion } from "../matrix/room-versions.ts";
 import type { PushActionsStore, PushOutcomeWrite } from "../storage/stores/push-actions.ts";
-import type { EventToPersist } from "../storage/stores/event-persist.ts";
 import type { CommitPart } from "../rooms/event-writer.ts";
-import type { EventRow } from "../storage/stores/events.ts";
+import { viewOfPending, viewOfRow, type EventView, type PendingEvent } from "./event-view.ts";
 import type { RoomsStore } from "../storage/stores/rooms.ts";
 import type { SyncReadsStore } from "../storage/stores/sync-reads.ts";
 import type { PushRulesService } from "./rules-service.ts";
@@ -33,51 +32,6 @@ const CACHE_ROOMS = 1000;
  * them. Registered as a notifier EventProcessor, so it runs after the event's
  * commit and before /sync hears of the event.
  */
-/** An event the writer is about to commit (a BuiltEvent). */
-export interface PendingEvent {
-  eventId: string;
-  pdu: PDU;
-  row: EventToPersist;
-}
-
-/** What evaluation reads of an event, from a stored row or a pending one. */
-interface EventView {
-  roomId: string;
-  eventId: string;
-  /** 0 until the event is committed (the commit hook fills the outcome rows in then). */
-  streamOrdering: number;
-  type: string;
-  stateKey: string | null;
-  sender: string;
-  membership: string | null;
-  content: Record<string, unknown>;
-  originServerTs: number;
-  relType: string | null;
-  relatesTo: string | null;
-}
-
-function viewOfRow(row: EventRow): EventView {
-  const pdu = JSON.parse(row.pdu) as PDU;
-  return { ...row, content: pdu.content ?? {} };
-}
-
-function viewOfPending(e: PendingEvent): EventView {
-  const r = e.row;
-  return {
-    roomId: r.roomId,
-    eventId: e.eventId,
-    streamOrdering: 0,
-    type: r.type,
-    stateKey: r.stateKey,
-    sender: r.sender,
-    membership: r.membership,
-    content: e.pdu.content ?? {},
-    originServerTs: r.originServerTs,
-    relType: r.relType,
-    relatesTo: r.relatesTo,
-  };
-}
-
 /** What reloading the context after the commit of a power-levels (or create) event would pick up. */
 function applyPowerState(ctx: RoomPushContext, view: EventView, pdu: PDU): void {
   ctx.powerState.set(stateKey(view.type, view.stateKey!), { eventId: view.eventId, pdu });

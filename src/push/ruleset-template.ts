@@ -2,20 +2,35 @@
 // rules, which differ only where they name the user (invite_for_me's state_key,
 // is_user_mention, contains_user_name) and in the display name. A template holds what
 // users with the same rules share: the order of rules, their outcomes and the conditions
-// that do not name the user; each user keeps only the conditions that do. Per event, the
-// shared conditions are evaluated once per template (see evaluator.ts).
+// that do not name the user, and the conditions that do, compiled once with the user as a
+// parameter; each user keeps only their ids. Per event, the shared conditions are
+// evaluated once per template (see evaluator.ts).
 import { summariseActions } from "./actions.ts";
-import { compileCondition, compileEventMatch, type ConditionPredicate } from "./conditions.ts";
+import {
+  compileCondition,
+  compileEventMatch,
+  compileOwnCondition,
+  mayNameOwner,
+  OWNER_LOCALPART,
+  OWNER_USER,
+  ownerParams,
+  type ConditionPredicate,
+  type OwnConditionPredicate,
+  type OwnerParams,
+} from "./conditions.ts";
 import { LEGACY_MENTION_RULE_IDS, userLocalpart } from "./default-rules.ts";
 import { PUSH_RULE_KINDS, type PushCondition, type PushRule, type PushRuleKind, type PushRuleset } from "./types.ts";
 import type { PushEvaluation } from "./evaluator.ts";
 
 export interface TemplateRule {
   legacyMention: boolean;
-  /** Whether the rule has conditions of the user's own (the same for every user of the template). */
-  hasOwn: boolean;
   /** Conditions whose result depends only on the event and the room: the same for every user of the template. */
   shared: ConditionPredicate[];
+  /**
+   * Conditions that name the user (or read the display name), compiled once for every
+   * user of the template; each evaluation passes the user's OwnerParams.
+   */
+  own: OwnConditionPredicate[];
   outcome: PushEvaluation;
 }
 
@@ -23,10 +38,10 @@ export interface RulesetTemplate {
   rules: TemplateRule[];
 }
 
-/** A user's compiled rules: the template, and per template rule the user's own conditions. */
+/** A user's compiled rules: the shared template and what stands for the user in it. */
 export interface UserRules {
   template: RulesetTemplate;
-  own: ConditionPredicate[][];
+  owner: OwnerParams | undefined;
 }
 
 /** Templates by their key, least recently used first; losing one only loses sharing. */
@@ -54,8 +69,6 @@ export class RulesetTemplates {
   }
 }
 
-const MENTIONS_USER = "\u0000user";
-const MENTIONS_LOCALPART = "\u0000localpart";
 
 /**
  * Compiles `ruleset`. With `owner`, conditions whose parameters are the owner's id or
@@ -74,31 +87,31 @@ export function compileUserRules(ruleset: PushRuleset, owner?: string, templates
       // A content rule without a pattern has nothing to match.
       if (kind === "content" && typeof rule.pattern !== "string") continue;
       const conditions = conditionsOf(kind, rule);
-      const ownFlags = conditions.map((c) => isOwn(c, names));
+      // Room and sender rules compare exactly; they stay as they are, with their rule id in the key.
+      const ownFlags = conditions.map((c) => kind !== "room" && kind !== "sender" && isOwn(c, names));
       enabled.push({ kind, rule, ownFlags });
       keyParts.push([kind, rule.rule_id, rule.default, rule.actions, ownFlags, conditions.map((c, i) => (ownFlags[i] ? placeholder(c, names) : c))]);
     }
   }
-  const compiled = enabled.map(({ kind, rule }) => compileConditions(kind, rule));
   const key = templates && names ? JSON.stringify(keyParts) : undefined;
   let template = key === undefined ? undefined : templates!.get(key);
   if (!template) {
     template = {
-      rules: enabled.map(({ kind, rule, ownFlags }, r) => ({
-        legacyMention: rule.default && LEGACY_MENTION_RULE_IDS.has(rule.rule_id),
-        hasOwn: ownFlags.some(Boolean),
-        shared: compiled[r]!.filter((_, i) => !ownFlags[i]),
-        // Cloned before freezing: the tweak objects belong to the caller's ruleset.
-        outcome: deepFreeze(structuredClone({ ...summariseActions(rule.actions), rule: { kind, ruleId: rule.rule_id } })),
-      })),
+      rules: enabled.map(({ kind, rule, ownFlags }) => {
+        const conditions = conditionsOf(kind, rule);
+        return {
+          legacyMention: rule.default && LEGACY_MENTION_RULE_IDS.has(rule.rule_id),
+          shared: compileConditions(kind, rule).filter((_, i) => !ownFlags[i]),
+          own: conditions.flatMap((c, i) => (ownFlags[i] ? [compileOwnCondition(placeholder(c, names))] : [])),
+          // Cloned before freezing: the tweak objects belong to the caller's ruleset.
+          outcome: deepFreeze(structuredClone({ ...summariseActions(rule.actions), rule: { kind, ruleId: rule.rule_id } })),
+        };
+      }),
     };
     if (key !== undefined) templates!.set(key, template);
   }
-  const own = enabled.map(({ ownFlags }, r) => (ownFlags.some(Boolean) ? compiled[r]!.filter((_, i) => ownFlags[i]) : NONE));
-  return { template, own };
+  return { template, owner: names && ownerParams(names.user, names.localpart) };
 }
-
-const NONE: ConditionPredicate[] = [];
 
 /** The rule's conditions in the override/underride shape (content, room and sender rules have one implied condition). */
 function conditionsOf(kind: PushRuleKind, rule: PushRule): PushCondition[] {
@@ -131,15 +144,16 @@ function compileConditions(kind: PushRuleKind, rule: PushRule): ConditionPredica
 
 function isOwn(c: PushCondition, names: { user: string; localpart: string } | undefined): boolean {
   if (c.kind === "contains_display_name") return true;
-  if (!names) return false;
-  return [c.pattern, c.value].some((v) => v === names.user || v === names.localpart);
+  if (!names || !mayNameOwner(c)) return false;
+  const param = c.kind === "event_match" ? c.pattern : c.value;
+  return param === names.user || param === names.localpart;
 }
 
-/** The condition as the template key records it: the owner's id and localpart do not count. */
+/** The condition as templates hold it: the owner's id and localpart become OWNER_USER / OWNER_LOCALPART. */
 function placeholder(c: PushCondition, names: { user: string; localpart: string } | undefined): PushCondition {
-  if (!names) return c;
-  const swap = (v: unknown) => (v === names.user ? MENTIONS_USER : v === names.localpart ? MENTIONS_LOCALPART : v);
-  return { ...c, pattern: swap(c.pattern) as string | undefined, value: swap(c.value) as PushCondition["value"] };
+  if (!names || !mayNameOwner(c)) return c;
+  const swap = (v: unknown) => (v === names.user ? OWNER_USER : v === names.localpart ? OWNER_LOCALPART : v);
+  return c.kind === "event_match" ? { ...c, pattern: swap(c.pattern) as string } : { ...c, value: swap(c.value) as PushCondition["value"] };
 }
 
 function deepFreeze<T>(value: T): T {

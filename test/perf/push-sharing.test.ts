@@ -31,6 +31,8 @@ const USERS: User[] = [
   },
   { id: "@grace:example.org", name: "grace", overrides: [{ kind: "override", ruleId: ".m.rule.master", enabled: true }] },
   { id: "@heidi:example.org", name: "Heidi" },
+  // A historical localpart with glob characters: matched as a glob, as compileGlob does.
+  { id: "@we?rd:example.org", name: "W" },
 ];
 
 const msg = (content: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
@@ -52,6 +54,8 @@ const EVENTS: Array<{ event: Record<string, unknown>; members: number; senderPow
   { event: msg({ msgtype: "m.text", body: "@room look" }), members: 8, senderPowerLevel: 0 },
   { event: msg({ msgtype: "m.notice", body: "bot says hi alice" }), members: 8, senderPowerLevel: 0 },
   { event: msg({ msgtype: "m.text", body: "x", target: "@frank:example.org" }), members: 8, senderPowerLevel: 0 },
+  { event: msg({ msgtype: "m.text", body: "how weird, HEIDI" }), members: 8, senderPowerLevel: 0 },
+  { event: msg({ msgtype: "m.text", body: "ping", "m.mentions": { user_ids: ["@we?rd:example.org", "@bob:example.org"] } }), members: 8, senderPowerLevel: 0 },
   {
     event: { type: "m.room.member", sender: SENDER, room_id: ROOM, state_key: "@erin:example.org", content: { membership: "invite" } },
     members: 8,

@@ -11,12 +11,30 @@ import type { Database, Db } from "../database.ts";
  * PostgreSQL returns BIGINT columns as strings: Number() them.
  */
 export class SqlExec {
+  /** `?` texts as PostgreSQL's `$n` texts. */
+  readonly #dollar = new Map<string, string>();
+
   constructor(private readonly database: Database) {}
 
   async rows<T extends Record<string, unknown>>(tx: Db, text: string, params: unknown[] = []): Promise<T[]> {
     if (this.database.dialect === "sqlite") return this.database.queryRaw<T>(text, params);
+    // The postgres.js client under drizzle's database or transaction: building a drizzle
+    // SQL object for a text we already have costs more than the round trip's CPU.
+    const client = (tx as unknown as { session?: { client?: PgClient } }).session?.client;
+    if (client) return [...(await client.unsafe<T>(this.#dollarText(text), params))];
     const pg = tx as unknown as { execute(q: SQL): Promise<T[]> };
     return [...(await pg.execute(toSql(text, params)))];
+  }
+
+  #dollarText(text: string): string {
+    let out = this.#dollar.get(text);
+    if (out === undefined) {
+      let n = 0;
+      out = text.replace(/\?/g, () => `$${++n}`);
+      if (this.#dollar.size >= 2000) this.#dollar.clear();
+      this.#dollar.set(text, out);
+    }
+    return out;
   }
 
   async run(tx: Db, text: string, params: unknown[] = []): Promise<void> {
@@ -54,6 +72,10 @@ export class SqlExec {
   get pipelined(): boolean {
     return this.database.dialect === "postgres";
   }
+}
+
+interface PgClient {
+  unsafe<T>(query: string, params: unknown[]): Promise<Iterable<T>>;
 }
 
 /** `text` with `?` placeholders as a drizzle SQL object binding `params`. */
