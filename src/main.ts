@@ -20,6 +20,8 @@ Usage:
   hearth generate-config --server-name NAME [--config FILE] [--data-dir DIR]
                                              write a new config (default homeserver.yaml)
   hearth migrate --config FILE               apply database migrations and exit
+  hearth register-user -u USER [-p PASS] [-a|--no-admin] [-c FILE | -k SECRET] [URL]
+                                             create a user with the registration shared secret
   hearth --version | --help
 
 Options when running:
@@ -220,4 +222,4 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-await main(process.argv.slice(2));
+void main(process.argv.slice(2));
