@@ -29,7 +29,9 @@ const CHAIN = `WITH RECURSIVE chain(id, prev, n) AS (
     UNION ALL
     SELECT g.id, g.prev_group, c.n + 1 FROM state_groups g JOIN chain c ON g.id = c.prev
   )
-  SELECT e.type, e.state_key, e.event_id, c.n FROM chain c JOIN state_group_entries e ON e.group_id = c.id`;
+  SELECT e.type, e.state_key, e.event_id, c.n FROM chain c CROSS JOIN state_group_entries e WHERE e.group_id = c.id`;
+// CROSS JOIN keeps SQLite's planner from scanning all of state_group_entries: the short
+// chain must drive index lookups into the entries, not the other way round.
 
 export class StateGroupsStore {
   private readonly sql: SqlExec;
@@ -58,7 +60,7 @@ export class StateGroupsStore {
       params.push(t);
     }
     if ((filter.keys || filter.types) && conditions.length === 0) return new Map();
-    const where = conditions.length > 0 ? ` WHERE ${conditions.join(" OR ")}` : "";
+    const where = conditions.length > 0 ? ` AND (${conditions.join(" OR ")})` : "";
     const rows = await this.sql.rows<{ type: string; state_key: string; event_id: string; n: number | string }>(tx, CHAIN + where, params);
     const best = new Map<string, { eventId: string; n: number }>();
     for (const r of rows) {
