@@ -9,11 +9,9 @@
  *
  * Env: BENCH_SECONDS (per scenario, default 5), BENCH_CONCURRENCY (e.g. "1,10,50").
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import postgres from "postgres";
 import { parseConfig } from "../src/config/load.ts";
+import { runOnEachDatabase } from "./support/databases.ts";
 import { createHomeserver } from "../src/homeserver.ts";
 
 interface ClientJob {
@@ -163,25 +161,7 @@ async function registerUser(baseUrl: string, username: string): Promise<string> 
   return done.access_token as string;
 }
 
-const dir = mkdtempSync(join(tmpdir(), "hearth-bench-events-"));
-const rows: string[] = [];
-try {
-  rows.push(...(await runServer("SQLite", { name: "sqlite3", args: { database: join(dir, "bench.db") } }, dir)));
-  const pgUrl = process.env.HEARTH_BENCH_POSTGRES;
-  if (pgUrl) {
-    const schema = `hearth_bench_${process.pid}`;
-    const admin = postgres(pgUrl, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`CREATE SCHEMA "${schema}"`);
-    try {
-      rows.push(...(await runServer("PostgreSQL", { name: "psycopg2", args: { url: pgUrl, schema, cp_min: 1, cp_max: 10 } }, dir)));
-    } finally {
-      await admin.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await admin.end();
-    }
-  }
-} finally {
-  rmSync(dir, { recursive: true, force: true });
-}
+const rows = await runOnEachDatabase("events", runServer);
 console.log("| database | concurrent senders | events/s | p50 ms | p99 ms | errors |");
 console.log("|---|---|---|---|---|---|");
 for (const row of rows) console.log(row);

@@ -9,11 +9,9 @@
  *
  * Env: BENCH_BANS (default 10000), BENCH_RUNS (rooms upgraded per database, default 3).
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import postgres from "postgres";
 import { parseConfig } from "../src/config/load.ts";
+import { runOnEachDatabase } from "./support/databases.ts";
 import { createHomeserver, type Homeserver } from "../src/homeserver.ts";
 
 const BIG = { per_second: 1_000_000, burst_count: 1_000_000 };
@@ -100,25 +98,7 @@ async function runServer(label: string, database: Record<string, unknown>, dir: 
   return rows;
 }
 
-const dir = mkdtempSync(join(tmpdir(), "hearth-bench-upgrade-"));
-const rows: string[] = [];
-try {
-  rows.push(...(await runServer("SQLite", { name: "sqlite3", args: { database: join(dir, "bench.db") } }, dir)));
-  const pgUrl = process.env.HEARTH_BENCH_POSTGRES;
-  if (pgUrl) {
-    const schema = `hearth_bench_upgrade_${process.pid}`;
-    const admin = postgres(pgUrl, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`CREATE SCHEMA "${schema}"`);
-    try {
-      rows.push(...(await runServer("PostgreSQL", { name: "psycopg2", args: { url: pgUrl, schema, cp_min: 1, cp_max: 10 } }, dir)));
-    } finally {
-      await admin.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await admin.end();
-    }
-  }
-} finally {
-  rmSync(dir, { recursive: true, force: true });
-}
+const rows = await runOnEachDatabase("upgrade", runServer);
 console.log("| database | bans | run | upgrade ms (HTTP) | setup ms |");
 console.log("|---|---|---|---|---|");
 for (const row of rows) console.log(row);
