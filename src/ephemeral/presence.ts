@@ -37,6 +37,8 @@ interface Tracked {
   syncing: number;
 }
 
+const UNTRACKED_CACHE_SIZE = 10_000;
+
 export function isPresenceState(s: unknown): s is PresenceState {
   return s === "online" || s === "unavailable" || s === "offline";
 }
@@ -52,6 +54,12 @@ export class PresenceService {
   #loop: LoopingCall | undefined;
   /** Serialises changes per user so concurrent requests cannot reorder writes. */
   readonly #queues = new Map<string, Promise<unknown>>();
+  /**
+   * Presence of recent users who are not tracked (offline, or never had one: null), so
+   * that a bot sending without syncing costs no database read per event. Every write
+   * goes through this service, which keeps the entries current.
+   */
+  readonly #untracked = new Map<string, PresenceRow | null>();
 
   constructor(
     private readonly clock: Clock,
@@ -75,7 +83,19 @@ export class PresenceService {
   }
 
   async get(userId: string): Promise<PresenceRow | undefined> {
-    return this.#known(userId) ?? (await this.store.getMany([userId]))[0];
+    const known = this.#known(userId);
+    if (known) return known;
+    const cached = this.#untracked.get(userId);
+    if (cached !== undefined) return cached ?? undefined;
+    const row = (await this.store.getMany([userId]))[0];
+    if (!this.#tracked.has(userId)) this.#remember(userId, row ?? null);
+    return row;
+  }
+
+  #remember(userId: string, row: PresenceRow | null): void {
+    this.#untracked.delete(userId);
+    if (this.#untracked.size >= UNTRACKED_CACHE_SIZE) this.#untracked.delete(this.#untracked.keys().next().value!);
+    this.#untracked.set(userId, row);
   }
 
   /** The tracked row, unless it is only a placeholder for a user who never had a presence. */
@@ -177,7 +197,10 @@ export class PresenceService {
       if (next) {
         await this.#serial(userId, () => this.#write({ ...t.row, state: next }, t.row.streamId > 0 ? t.row : undefined));
       }
-      if (t.syncing === 0 && t.row.state === "offline") this.#tracked.delete(userId);
+      if (t.syncing === 0 && t.row.state === "offline") {
+        this.#tracked.delete(userId);
+        this.#remember(userId, t.row.streamId > 0 ? t.row : null);
+      }
     }
   }
 
@@ -204,6 +227,7 @@ export class PresenceService {
       };
       t = { row, syncing: 0 };
       this.#tracked.set(userId, t);
+      this.#untracked.delete(userId);
     }
     return t;
   }
@@ -216,7 +240,10 @@ export class PresenceService {
     this.observer?.updated(prev, row);
     const t = this.#tracked.get(row.userId);
     if (t) t.row = row;
-    else if (row.state !== "offline") this.#tracked.set(row.userId, { row, syncing: 0 });
+    else if (row.state !== "offline") {
+      this.#tracked.set(row.userId, { row, syncing: 0 });
+      this.#untracked.delete(row.userId);
+    } else this.#remember(row.userId, row);
     // Every write takes a stream position, so waiting /syncs must hear of it.
     this.changed(row.userId, row.streamId);
   }

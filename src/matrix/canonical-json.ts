@@ -82,36 +82,101 @@ function encodeNumber(v: number, path: string, lenient: boolean): string {
   throw new CanonicalJsonError("floats are not allowed in canonical JSON", path);
 }
 
-function encode(value: unknown, path: string, lenient: boolean): string {
+/**
+ * The encoder proper. It keeps no path: on a value it cannot encode it throws and
+ * `locateProblem` walks the value again to say where. Hashing and signing encode every
+ * event several times, so this is on the hot path of every send.
+ */
+function encode(value: unknown, lenient: boolean): string {
   switch (typeof value) {
     case "string":
-      return encodeString(value, path);
+      if (!value.isWellFormed()) throw PROBLEM;
+      // JSON.stringify escapes exactly what the spec's grammar requires: `"`, `\`, the five
+      // short escapes and other C0 controls as lowercase \u00XX; everything else stays raw.
+      return JSON.stringify(value);
     case "number":
-      return encodeNumber(value, path, lenient);
+      if (Number.isInteger(value) && Math.abs(value) <= MAX_SAFE_INTEGER) return Object.is(value, -0) ? "0" : String(value);
+      if (!lenient) throw PROBLEM;
+      return encodeNumber(value, "", true);
     case "boolean":
       return value ? "true" : "false";
     case "object": {
       if (value === null) return "null";
       if (Array.isArray(value)) {
-        const parts = value.map((item, i) => {
-          if (item === undefined) throw new CanonicalJsonError("undefined in array", `${path}[${i}]`);
-          return encode(item, `${path}[${i}]`, lenient);
-        });
-        return `[${parts.join(",")}]`;
+        let out = "[";
+        for (let i = 0; i < value.length; i++) {
+          const item = value[i];
+          if (item === undefined) throw PROBLEM;
+          out += i === 0 ? encode(item, lenient) : "," + encode(item, lenient);
+        }
+        return out + "]";
       }
       const proto = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null) {
-        throw new CanonicalJsonError("not a plain JSON object", path);
-      }
+      if (proto !== Object.prototype && proto !== null) throw PROBLEM;
       const record = value as Record<string, unknown>;
-      const keys = Object.keys(record)
-        .filter((k) => record[k] !== undefined)
-        .sort(compareCodepoints);
-      const members = keys.map((k) => {
+      const keys = Object.keys(record);
+      if (keys.length > 1) sortKeys(keys);
+      let out = "{";
+      let first = true;
+      for (const k of keys) {
+        const v = record[k];
+        if (v === undefined) continue;
+        if (!k.isWellFormed()) throw PROBLEM;
+        out += (first ? "" : ",") + JSON.stringify(k) + ":" + encode(v, lenient);
+        first = false;
+      }
+      return out + "}";
+    }
+    default:
+      throw PROBLEM;
+  }
+}
+
+/** Thrown by the fast encoder; never escapes this module. */
+const PROBLEM = new Error("not canonical JSON");
+
+/** Sorts by code point; the comparator is only needed once a key has a surrogate or U+E000+. */
+function sortKeys(keys: string[]): void {
+  for (const k of keys) {
+    if (HIGH_CHARS.test(k)) {
+      keys.sort(compareCodepoints);
+      return;
+    }
+  }
+  keys.sort();
+}
+
+const HIGH_CHARS = /[\ud800-\uffff]/;
+
+/** The slow walk that finds (and throws) what made `encode` fail, with its path. */
+function locateProblem(value: unknown, path: string, lenient: boolean): void {
+  switch (typeof value) {
+    case "string":
+      encodeString(value, path);
+      return;
+    case "number":
+      encodeNumber(value, path, lenient);
+      return;
+    case "boolean":
+      return;
+    case "object": {
+      if (value === null) return;
+      if (Array.isArray(value)) {
+        value.forEach((item, i) => {
+          if (item === undefined) throw new CanonicalJsonError("undefined in array", `${path}[${i}]`);
+          locateProblem(item, `${path}[${i}]`, lenient);
+        });
+        return;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) throw new CanonicalJsonError("not a plain JSON object", path);
+      for (const [k, v] of Object.entries(value)) {
+        if (v === undefined) continue;
         const childPath = path ? `${path}.${k}` : k;
-        return `${encodeString(k, childPath)}:${encode(record[k], childPath, lenient)}`;
-      });
-      return `{${members.join(",")}}`;
+        encodeString(k, childPath);
+        locateProblem(v, childPath, lenient);
+      }
+      return;
     }
     default:
       throw new CanonicalJsonError(`${typeof value} is not JSON`, path);
@@ -120,10 +185,17 @@ function encode(value: unknown, path: string, lenient: boolean): string {
 
 /** Encodes `value` as canonical JSON. Throws CanonicalJsonError (a TypeError) if it cannot. */
 export function canonicalJson(value: unknown, opts: CanonicalJsonOptions = {}): string {
-  return encode(value, "", opts.lenientNumbers === true);
+  const lenient = opts.lenientNumbers === true;
+  try {
+    return encode(value, lenient);
+  } catch (err) {
+    if (err !== PROBLEM) throw err;
+    locateProblem(value, "", lenient);
+    throw new CanonicalJsonError("value is not canonical JSON", "");
+  }
 }
 
 /** Canonical JSON as UTF-8 bytes, ready for hashing or signing. */
 export function canonicalJsonBytes(value: unknown, opts: CanonicalJsonOptions = {}): Uint8Array {
-  return new TextEncoder().encode(canonicalJson(value, opts));
+  return Buffer.from(canonicalJson(value, opts));
 }

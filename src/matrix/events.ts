@@ -8,11 +8,12 @@
 // - Room versions are passed as `RoomVersion` descriptors (see room-versions.ts).
 import { randomBytes } from "node:crypto";
 import { canonicalJson, canonicalJsonBytes } from "./canonical-json.ts";
-import { addContentHash, computeEventId } from "./hashing.ts";
+import { encodeBase64 } from "./base64.ts";
+import { eventIdFromReferenceHash, sha256 } from "./hashing.ts";
 import { serverNameOf, utf8Length } from "./identifiers.ts";
 import { redactEvent } from "./redaction.ts";
 import type { RoomVersion } from "./room-versions.ts";
-import { signJson, type Signatures, type SigningKey } from "./signing.ts";
+import { sign, type Signatures, type SigningKey } from "./signing.ts";
 
 /** v3+: an event id. v1/v2: `[event_id, { sha256: reference hash }]`. */
 export type EventReference = string | [string, Record<string, string>];
@@ -195,11 +196,16 @@ export function buildEvent(
   if (input.redacts !== undefined && !rv.redactsInContent) unhashed.redacts = input.redacts;
   if (rv.eventIdInPdu) unhashed.event_id = `$${randomEventIdLocalpart ?? randomLocalpart()}:${serverName}`;
 
-  canonicalJson(unhashed); // strict check: new events never carry floats or huge integers
-  const hashed = addContentHash(unhashed);
-  const signed = signJson(redactEvent(hashed, rv), serverName, signingKey);
-  const pdu = { ...hashed, signatures: signed.signatures } as unknown as PDU;
-  const eventId = rv.eventIdInPdu ? (pdu.event_id as string) : computeEventId(pdu, rv);
+  // Two encodings serve all four needs: the full event (strictly: new events never carry
+  // floats or huge integers) for the content hash, and the redacted event without
+  // signatures, which is both what gets signed and what the reference hash covers.
+  const { signatures: _none, ...toHash } = unhashed;
+  const hashed = { ...unhashed, hashes: { sha256: encodeBase64(sha256(canonicalJsonBytes(toHash))) } };
+  const { signatures: _s, unsigned: _u, ...signable } = redactEvent(hashed, rv) as Record<string, unknown>;
+  const signed = canonicalJsonBytes(signable);
+  const signatures: Signatures = { [serverName]: { [signingKey.keyId]: encodeBase64(sign(signingKey, signed)) } };
+  const pdu = { ...hashed, signatures } as unknown as PDU;
+  const eventId = rv.eventIdInPdu ? (pdu.event_id as string) : eventIdFromReferenceHash(sha256(signed), rv);
   return { eventId, pdu };
 }
 

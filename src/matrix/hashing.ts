@@ -6,7 +6,7 @@ import { canonicalJsonBytes } from "./canonical-json.ts";
 import { redactEvent } from "./redaction.ts";
 import { ROOM_VERSIONS, type RoomVersion } from "./room-versions.ts";
 
-function sha256(bytes: Uint8Array): Uint8Array {
+export function sha256(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(createHash("sha256").update(bytes).digest());
 }
 
@@ -48,7 +48,11 @@ export function computeReferenceHash(event: object, roomVersion: RoomVersion): U
 
 /** `$` + base64 (v3) or URL-safe base64 (v4+) of the reference hash. v1/v2 ids are not derived. */
 export function computeEventId(event: object, roomVersion: RoomVersion): string {
-  const hash = computeReferenceHash(event, roomVersion);
+  return eventIdFromReferenceHash(computeReferenceHash(event, roomVersion), roomVersion);
+}
+
+/** The event id (v3+) a reference hash stands for. */
+export function eventIdFromReferenceHash(hash: Uint8Array, roomVersion: RoomVersion): string {
   switch (roomVersion.eventIdFormat) {
     case "base64-hash":
       return `$${encodeBase64(hash)}`;

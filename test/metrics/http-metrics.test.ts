@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { LiveRequest } from "../../src/http/app.ts";
 import { HttpMetrics, inFlightRequestsGauge } from "../../src/observability/metrics/http-metrics.ts";
 import { addBeforeScrapeHook, scrapeMetrics } from "../../src/observability/metrics/exposition.ts";
+import { perServerCollectors } from "../../src/observability/metrics/collector.ts";
 import { purgeServerSeries } from "../../src/observability/metrics/registry.ts";
 import { parseExposition, valueOf } from "./exposition-parser.ts";
 
@@ -74,6 +75,7 @@ describe("HTTP metrics of requests still running", () => {
       offScrape();
       inFlightRequestsGauge.unregisterHooksForInstance("inflight-test");
       purgeServerSeries(S.server_name);
+      for (const c of perServerCollectors) c.removeServer(S.server_name);
     }
   });
 });

@@ -1,28 +1,56 @@
 import type { HttpObserver, LiveRequest, RequestFinishedInfo } from "../../http/app.ts";
-import { counter, histogram, SERVER_NAME_LABEL } from "./registry.ts";
+import { SERVER_NAME_LABEL } from "./registry.ts";
+import { ServerCounter, ServerHistogram, type CounterSeries, type HistogramSeries } from "./server-histogram.ts";
 import { LaterGauge, type LaterGaugeSample } from "./later-gauge.ts";
 
 const S = SERVER_NAME_LABEL;
 const P = "synapse_http_server_";
 
-const requestsReceived = counter(`${P}requests_received_total`, "Requests received, by servlet", ["method", "servlet", S]);
-const responses = counter(`${P}responses_total`, "Responses sent, by status code", ["method", "code", S]);
-const responseCount = counter(`${P}response_count_total`, "Responses sent, by servlet", ["method", "servlet", "tag", S]);
-const responseTime = histogram(`${P}response_time_seconds`, "sec", ["method", "servlet", "tag", "code", S]);
-const responseLabels = ["method", "servlet", "tag", S] as const;
-const responseUtime = counter(`${P}response_ru_utime_seconds_total`, "sec", responseLabels);
-const responseStime = counter(`${P}response_ru_stime_seconds_total`, "sec", responseLabels);
-const responseDbTxnCount = counter(`${P}response_db_txn_count_total`, "", responseLabels);
-const responseDbTxnDuration = counter(`${P}response_db_txn_duration_seconds_total`, "", responseLabels);
-const responseDbSchedDuration = counter(`${P}response_db_sched_duration_seconds_total`, "", responseLabels);
-const responseSize = counter(`${P}response_size_total`, "Bytes sent", responseLabels);
+// Every request updates these: cheap series (see ServerCounter), looked up once per
+// method/servlet/tag/code and kept, not prom-client metrics hashing labels on each update.
+const counterOf = (name: string, help: string, labels: readonly string[]) => new ServerCounter({ name, help, labels });
+const requestsReceived = counterOf(`${P}requests_received_total`, "Requests received, by servlet", ["method", "servlet"]);
+const responses = counterOf(`${P}responses_total`, "Responses sent, by status code", ["method", "code"]);
+const responseLabels = ["method", "servlet", "tag"] as const;
+const responseCount = counterOf(`${P}response_count_total`, "Responses sent, by servlet", responseLabels);
+const responseTime = new ServerHistogram({ name: `${P}response_time_seconds`, help: "sec", labels: ["method", "servlet", "tag", "code"] });
+const responseUtime = counterOf(`${P}response_ru_utime_seconds_total`, "sec", responseLabels);
+const responseStime = counterOf(`${P}response_ru_stime_seconds_total`, "sec", responseLabels);
+const responseDbTxnCount = counterOf(`${P}response_db_txn_count_total`, "", responseLabels);
+const responseDbTxnDuration = counterOf(`${P}response_db_txn_duration_seconds_total`, "", responseLabels);
+const responseDbSchedDuration = counterOf(`${P}response_db_sched_duration_seconds_total`, "", responseLabels);
+const responseSize = counterOf(`${P}response_size_total`, "Bytes sent", responseLabels);
 
-const inFlightLabels = ["method", "servlet", S] as const;
-const inFlightUtime = counter(`${P}in_flight_requests_ru_utime_seconds_total`, "", inFlightLabels);
-const inFlightStime = counter(`${P}in_flight_requests_ru_stime_seconds_total`, "", inFlightLabels);
-const inFlightDbTxnCount = counter(`${P}in_flight_requests_db_txn_count_total`, "", inFlightLabels);
-const inFlightDbTxnDuration = counter(`${P}in_flight_requests_db_txn_duration_seconds_total`, "", inFlightLabels);
-const inFlightDbSchedDuration = counter(`${P}in_flight_requests_db_sched_duration_seconds_total`, "", inFlightLabels);
+const inFlightLabels = ["method", "servlet"] as const;
+const inFlightUtime = counterOf(`${P}in_flight_requests_ru_utime_seconds_total`, "", inFlightLabels);
+const inFlightStime = counterOf(`${P}in_flight_requests_ru_stime_seconds_total`, "", inFlightLabels);
+const inFlightDbTxnCount = counterOf(`${P}in_flight_requests_db_txn_count_total`, "", inFlightLabels);
+const inFlightDbTxnDuration = counterOf(`${P}in_flight_requests_db_txn_duration_seconds_total`, "", inFlightLabels);
+const inFlightDbSchedDuration = counterOf(`${P}in_flight_requests_db_sched_duration_seconds_total`, "", inFlightLabels);
+
+/** The series one servlet's requests update (per method). */
+interface ServletSeries {
+  received: CounterSeries;
+  utime: CounterSeries;
+  stime: CounterSeries;
+  dbTxnCount: CounterSeries;
+  dbTxnDuration: CounterSeries;
+  dbSchedDuration: CounterSeries;
+}
+
+/** The series one finished request updates (per method, servlet, tag and code). */
+interface ResponseSeries {
+  servlet: ServletSeries;
+  responses: CounterSeries;
+  count: CounterSeries;
+  time: HistogramSeries;
+  utime: CounterSeries;
+  stime: CounterSeries;
+  dbTxnCount: CounterSeries;
+  dbTxnDuration: CounterSeries;
+  dbSchedDuration: CounterSeries;
+  size: CounterSeries;
+}
 
 export const inFlightRequestsGauge = new LaterGauge({
   name: `${P}in_flight_requests_count`,
@@ -41,6 +69,8 @@ interface Reported {
 /** The HTTP metrics of one homeserver (§5.6): an HttpObserver plus its scrape-time parts. */
 export class HttpMetrics {
   readonly #inFlight = new Map<LiveRequest, Reported>();
+  readonly #servlets = new Map<string, ServletSeries>();
+  readonly #responses = new Map<string, ResponseSeries>();
 
   constructor(private readonly serverName: string) {}
 
@@ -60,8 +90,9 @@ export class HttpMetrics {
     for (const [request, reported] of this.#inFlight) {
       const servlet = request.servlet;
       if (servlet === undefined) continue;
-      this.#countReceived(request.method, servlet, reported);
-      this.#addInFlightUsage(request, servlet, reported);
+      const series = this.#servletSeries(request.method, servlet);
+      this.#countReceived(series, reported);
+      this.#addInFlightUsage(request, series, reported);
     }
   }
 
@@ -85,41 +116,78 @@ export class HttpMetrics {
   #finished(info: RequestFinishedInfo): void {
     const reported = this.#inFlight.get(info.request) ?? { counted: false, dbTxnCount: 0, dbTxnMs: 0, cpuUser: 0, cpuSystem: 0 };
     this.#inFlight.delete(info.request);
-    const method = info.method;
-    const servlet = info.servlet;
-    this.#countReceived(method, servlet, reported);
-    const code = String(info.status);
-    const server_name = this.serverName;
-    responses.inc({ method, code, server_name });
-    const labels = { method, servlet, tag: info.tag, server_name };
-    responseCount.inc(labels);
-    responseTime.observe({ ...labels, code }, info.durationMs / 1000);
-    responseUtime.inc(labels, info.cpu.user);
-    responseStime.inc(labels, info.cpu.system);
-    responseDbTxnCount.inc(labels, info.dbTxnCount);
-    responseDbTxnDuration.inc(labels, info.dbTxnMs / 1000);
-    responseDbSchedDuration.inc(labels, info.dbSchedMs / 1000);
-    responseSize.inc(labels, info.bytes);
+    const r = this.#responseSeries(info.method, info.servlet, info.tag, info.status);
+    this.#countReceived(r.servlet, reported);
+    r.responses.value++;
+    r.count.value++;
+    responseTime.record(r.time, info.durationMs / 1000);
+    r.utime.value += info.cpu.user;
+    r.stime.value += info.cpu.system;
+    r.dbTxnCount.value += info.dbTxnCount;
+    r.dbTxnDuration.value += info.dbTxnMs / 1000;
+    r.dbSchedDuration.value += info.dbSchedMs / 1000;
+    r.size.value += info.bytes;
     // As in Synapse, the in-flight counters end up with the request's whole usage.
-    this.#addInFlightUsage(info.request, servlet, reported, info);
+    this.#addInFlightUsage(info.request, r.servlet, reported, info);
   }
 
-  #countReceived(method: string, servlet: string, reported: Reported): void {
+  #servletSeries(method: string, servlet: string): ServletSeries {
+    const key = `${method}\u0000${servlet}`;
+    let s = this.#servlets.get(key);
+    if (!s) {
+      const values = [method, servlet];
+      const server = this.serverName;
+      s = {
+        received: requestsReceived.series(server, values),
+        utime: inFlightUtime.series(server, values),
+        stime: inFlightStime.series(server, values),
+        dbTxnCount: inFlightDbTxnCount.series(server, values),
+        dbTxnDuration: inFlightDbTxnDuration.series(server, values),
+        dbSchedDuration: inFlightDbSchedDuration.series(server, values),
+      };
+      this.#servlets.set(key, s);
+    }
+    return s;
+  }
+
+  #responseSeries(method: string, servlet: string, tag: string, status: number): ResponseSeries {
+    const key = `${method}\u0000${servlet}\u0000${tag}\u0000${status}`;
+    let r = this.#responses.get(key);
+    if (!r) {
+      const server = this.serverName;
+      const values = [method, servlet, tag];
+      const code = String(status);
+      r = {
+        servlet: this.#servletSeries(method, servlet),
+        responses: responses.series(server, [method, code]),
+        count: responseCount.series(server, values),
+        time: responseTime.series(server, [method, servlet, tag, code]),
+        utime: responseUtime.series(server, values),
+        stime: responseStime.series(server, values),
+        dbTxnCount: responseDbTxnCount.series(server, values),
+        dbTxnDuration: responseDbTxnDuration.series(server, values),
+        dbSchedDuration: responseDbSchedDuration.series(server, values),
+        size: responseSize.series(server, values),
+      };
+      this.#responses.set(key, r);
+    }
+    return r;
+  }
+
+  #countReceived(servlet: ServletSeries, reported: Reported): void {
     if (reported.counted) return;
     reported.counted = true;
-    requestsReceived.inc({ method, servlet, server_name: this.serverName });
+    servlet.received.value++;
   }
 
-  #addInFlightUsage(request: LiveRequest, servlet: string, reported: Reported, final?: RequestFinishedInfo): void {
+  #addInFlightUsage(request: LiveRequest, servlet: ServletSeries, reported: Reported, final?: RequestFinishedInfo): void {
     const cpu = final?.cpu ?? request.cpu();
     const dbTxnCount = final?.dbTxnCount ?? request.usage?.dbTxnCount ?? 0;
     const dbTxnMs = final?.dbTxnMs ?? request.usage?.dbTxnDurationMs ?? 0;
-    const labels = { method: request.method, servlet, server_name: this.serverName };
-    inFlightUtime.inc(labels, Math.max(0, cpu.user - reported.cpuUser));
-    inFlightStime.inc(labels, Math.max(0, cpu.system - reported.cpuSystem));
-    inFlightDbTxnCount.inc(labels, Math.max(0, dbTxnCount - reported.dbTxnCount));
-    inFlightDbTxnDuration.inc(labels, Math.max(0, dbTxnMs - reported.dbTxnMs) / 1000);
-    inFlightDbSchedDuration.inc(labels, 0);
+    servlet.utime.value += Math.max(0, cpu.user - reported.cpuUser);
+    servlet.stime.value += Math.max(0, cpu.system - reported.cpuSystem);
+    servlet.dbTxnCount.value += Math.max(0, dbTxnCount - reported.dbTxnCount);
+    servlet.dbTxnDuration.value += Math.max(0, dbTxnMs - reported.dbTxnMs) / 1000;
     reported.cpuUser = Math.max(reported.cpuUser, cpu.user);
     reported.cpuSystem = Math.max(reported.cpuSystem, cpu.system);
     reported.dbTxnCount = Math.max(reported.dbTxnCount, dbTxnCount);

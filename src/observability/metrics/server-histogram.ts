@@ -1,44 +1,50 @@
 import { perServerCollectors, ScrapeTimeCollector, type Sample } from "./collector.ts";
 import { SERVER_NAME_LABEL, SYNAPSE_DEFAULT_BUCKETS } from "./registry.ts";
 
-interface Series {
+export interface HistogramSeries {
   /** Per bucket (not cumulative); the last one is +Inf. */
   counts: number[];
   sum: number;
 }
 
-/**
- * A histogram for hot paths (one observation per SQL statement): an
- * observation is a map lookup, a short bucket scan and two additions, where
- * a prom-client Histogram hashes its label object every time. Series are kept
- * per server_name, with at most one more label, and dropped when the last
- * homeserver of that name stops.
- */
-export class ServerHistogram extends ScrapeTimeCollector {
-  readonly #bounds: number[];
-  readonly #label: string | undefined;
-  readonly #byServer = new Map<string, Map<string, Series>>();
+export interface CounterSeries {
+  value: number;
+}
 
-  constructor(opts: { name: string; help: string; label?: string; buckets?: number[] }) {
-    super(opts.name, opts.help, "histogram", opts.label ? [opts.label, SERVER_NAME_LABEL] : [SERVER_NAME_LABEL]);
-    const bounds = (opts.buckets ?? SYNAPSE_DEFAULT_BUCKETS).filter((b) => b !== Infinity);
-    if (bounds.some((b, i) => i > 0 && b <= bounds[i - 1]!)) throw new Error("Buckets not in sorted order");
-    this.#bounds = bounds;
-    this.#label = opts.label;
+/**
+ * Series kept per server_name and label values, for metrics on hot paths: a
+ * prom-client metric hashes its label object on every update, here a caller
+ * looks a series up once (or keeps it) and adds to it. Series are dropped when
+ * the last homeserver of that name stops.
+ */
+abstract class ServerSeriesFamily<T> extends ScrapeTimeCollector {
+  readonly #labels: readonly string[];
+  readonly #byServer = new Map<string, Map<string, { values: readonly string[]; series: T }>>();
+
+  constructor(name: string, help: string, type: "histogram" | "counter", labels: readonly string[]) {
+    super(name, help, type, [...labels, SERVER_NAME_LABEL]);
+    this.#labels = labels;
     perServerCollectors.add(this);
   }
 
-  /** Records `value` for `serverName` (and the extra label's value, "" when the histogram has none). */
-  observe(serverName: string, value: number, labelValue = ""): void {
-    let byLabel = this.#byServer.get(serverName);
-    if (!byLabel) this.#byServer.set(serverName, (byLabel = new Map()));
-    let series = byLabel.get(labelValue);
-    if (!series) byLabel.set(labelValue, (series = { counts: new Array<number>(this.#bounds.length + 1).fill(0), sum: 0 }));
-    const bounds = this.#bounds;
-    let i = 0;
-    while (i < bounds.length && value > bounds[i]!) i++;
-    series.counts[i]!++;
-    series.sum += value;
+  protected abstract create(): T;
+  protected abstract emit(out: Sample[], labels: Record<string, string>, series: T): void;
+
+  /** The series of `serverName` with these label values (in the order the family declares them). */
+  series(serverName: string, values: readonly string[]): T {
+    return this.seriesByKey(serverName, values.length === 1 ? values[0]! : values.join("\u0000"), values);
+  }
+
+  /** `series` for a caller that already has the key (the values joined by NUL): no allocation once the series exists. */
+  protected seriesByKey(serverName: string, key: string, values: readonly string[] | (() => readonly string[])): T {
+    let byValues = this.#byServer.get(serverName);
+    if (!byValues) this.#byServer.set(serverName, (byValues = new Map()));
+    let entry = byValues.get(key);
+    if (!entry) {
+      const v = typeof values === "function" ? values() : [...values];
+      byValues.set(key, (entry = { values: v, series: this.create() }));
+    }
+    return entry.series;
   }
 
   removeServer(serverName: string): void {
@@ -47,21 +53,76 @@ export class ServerHistogram extends ScrapeTimeCollector {
 
   protected samples(): Sample[] {
     const out: Sample[] = [];
-    for (const [serverName, byLabel] of this.#byServer) {
-      for (const [labelValue, series] of byLabel) {
-        const labels: Record<string, string> = this.#label
-          ? { [this.#label]: labelValue, [SERVER_NAME_LABEL]: serverName }
-          : { [SERVER_NAME_LABEL]: serverName };
-        let acc = 0;
-        series.counts.forEach((c, i) => {
-          acc += c;
-          const le = i < this.#bounds.length ? this.#bounds[i]! : "+Inf";
-          out.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le }, value: acc });
-        });
-        out.push({ metricName: `${this.name}_sum`, labels, value: series.sum });
-        out.push({ metricName: `${this.name}_count`, labels, value: acc });
+    for (const [serverName, byValues] of this.#byServer) {
+      for (const { values, series } of byValues.values()) {
+        const labels: Record<string, string> = {};
+        this.#labels.forEach((l, i) => (labels[l] = values[i]!));
+        labels[SERVER_NAME_LABEL] = serverName;
+        this.emit(out, labels, series);
       }
     }
     return out;
+  }
+}
+
+/** A histogram for hot paths (one observation per SQL statement, per request). */
+export class ServerHistogram extends ServerSeriesFamily<HistogramSeries> {
+  readonly #bounds: number[];
+  readonly #single: boolean;
+
+  constructor(opts: { name: string; help: string; label?: string; labels?: readonly string[]; buckets?: number[] }) {
+    const labels = opts.labels ?? (opts.label ? [opts.label] : []);
+    super(opts.name, opts.help, "histogram", labels);
+    const bounds = (opts.buckets ?? SYNAPSE_DEFAULT_BUCKETS).filter((b) => b !== Infinity);
+    if (bounds.some((b, i) => i > 0 && b <= bounds[i - 1]!)) throw new Error("Buckets not in sorted order");
+    this.#bounds = bounds;
+    this.#single = labels.length <= 1;
+  }
+
+  /** Records `value` for `serverName` (and the one extra label's value, "" when the histogram has none). */
+  observe(serverName: string, value: number, labelValue = ""): void {
+    if (!this.#single) throw new Error(`${this.name} has several labels: use series()`);
+    this.record(this.seriesByKey(serverName, labelValue, () => [labelValue]), value);
+  }
+
+  /** Adds an observation to a series from `series()`. */
+  record(series: HistogramSeries, value: number): void {
+    const bounds = this.#bounds;
+    let i = 0;
+    while (i < bounds.length && value > bounds[i]!) i++;
+    series.counts[i]!++;
+    series.sum += value;
+  }
+
+  protected create(): HistogramSeries {
+    return { counts: new Array<number>(this.#bounds.length + 1).fill(0), sum: 0 };
+  }
+
+  protected emit(out: Sample[], labels: Record<string, string>, series: HistogramSeries): void {
+    // A histogram without labels keeps its one series under "": it has no label to show.
+    let acc = 0;
+    series.counts.forEach((c, i) => {
+      acc += c;
+      const le = i < this.#bounds.length ? this.#bounds[i]! : "+Inf";
+      out.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le }, value: acc });
+    });
+    out.push({ metricName: `${this.name}_sum`, labels, value: series.sum });
+    out.push({ metricName: `${this.name}_count`, labels, value: acc });
+  }
+}
+
+/** A counter for hot paths; declared with its scraped `_total` name. */
+export class ServerCounter extends ServerSeriesFamily<CounterSeries> {
+  constructor(opts: { name: string; help: string; labels: readonly string[] }) {
+    if (!opts.name.endsWith("_total")) throw new Error(`counter ${opts.name} must be declared with its scraped _total name`);
+    super(opts.name, opts.help || opts.name, "counter", opts.labels);
+  }
+
+  protected create(): CounterSeries {
+    return { value: 0 };
+  }
+
+  protected emit(out: Sample[], labels: Record<string, string>, series: CounterSeries): void {
+    out.push({ labels, value: series.value });
   }
 }
