@@ -1,10 +1,12 @@
 // Stored events as clients see them: redactions applied per room version (with
 // `redacted_because`), `unsigned` with age, prev_content and the sender's own
-// transaction id, and thread summaries bundled on thread roots.
+// transaction id, and bundled aggregations (`m.relations`) where asked for.
 import { clientEventFromPdu, type ClientEvent, type PDU } from "../matrix/events.ts";
 import { redactEvent } from "../matrix/redaction.ts";
 import type { RoomVersion } from "../matrix/room-versions.ts";
 import type { EventRow, EventsStore } from "../storage/stores/events.ts";
+import type { RelationAggregatesStore } from "../storage/stores/relation-aggregates.ts";
+import { loadBundles, type Bundle } from "./bundled-aggregations.ts";
 
 export interface SerializeOptions {
   now: number;
@@ -12,8 +14,8 @@ export interface SerializeOptions {
   txnScope?: string;
   /** The requester, for `current_user_participated` in thread summaries. */
   userId?: string;
-  /** Bundle m.thread summaries on thread roots. */
-  bundleThreads?: boolean;
+  /** Add bundled aggregations (edits, thread summaries, references): timelines, single events, relations. */
+  bundleAggregations?: boolean;
 }
 
 /** The transaction-id scope of a requester: per device, else per access token. */
@@ -34,6 +36,7 @@ export function visibleContent(row: EventRow, rv: RoomVersion): Record<string, u
 export class EventSerializer {
   constructor(
     private readonly events: EventsStore,
+    private readonly aggregates: RelationAggregatesStore,
     private readonly roomVersionOf: (roomId: string) => Promise<RoomVersion>,
   ) {}
 
@@ -41,58 +44,46 @@ export class EventSerializer {
     if (rows.length === 0) return [];
     const redactionIds = rows.flatMap((r) => (r.redactedBy ? [r.redactedBy] : []));
     const redactions = redactionIds.length > 0 ? await this.events.getMany(redactionIds) : new Map<string, EventRow>();
-    const threads = opts.bundleThreads ? await this.#threadSummaries(rows, opts) : new Map<string, Record<string, unknown>>();
+    const bundles = opts.bundleAggregations ? await loadBundles(this.aggregates, rows, opts.userId) : new Map<string, Bundle>();
     const out: ClientEvent[] = [];
     for (const row of rows) {
       const rv = await this.roomVersionOf(row.roomId);
-      const unsigned: Record<string, unknown> = row.unsigned ? (JSON.parse(row.unsigned) as Record<string, unknown>) : {};
-      unsigned.age = Math.max(0, opts.now - row.originServerTs);
-      if (opts.txnScope !== undefined && row.txnId !== null && row.txnScope === opts.txnScope) unsigned.transaction_id = row.txnId;
-      let pdu = parsePdu(row);
-      const redaction = row.redactedBy ? redactions.get(row.redactedBy) : undefined;
-      if (row.redactedBy) {
-        pdu = redactEvent(pdu, rv);
-        if (redaction) unsigned.redacted_because = this.#plain(redaction, rv, opts.now);
+      if (!row.redactedBy) {
+        out.push(this.#plain(row, rv, opts, bundles));
+        continue;
       }
-      const thread = threads.get(row.eventId);
-      if (thread && !row.redactedBy) unsigned["m.relations"] = { "m.thread": thread };
-      out.push(clientEventFromPdu(pdu, row.eventId, { roomVersion: rv, roomId: row.roomId, unsigned }));
+      const unsigned = this.#unsigned(row, opts);
+      const redaction = redactions.get(row.redactedBy);
+      if (redaction) unsigned.redacted_because = this.#plain(redaction, rv, opts, bundles);
+      out.push(clientEventFromPdu(redactEvent(parsePdu(row), rv), row.eventId, { roomVersion: rv, roomId: row.roomId, unsigned }));
     }
     return out;
   }
 
-  /** A client event without lookups (for `redacted_because`). */
-  #plain(row: EventRow, rv: RoomVersion, now: number): ClientEvent {
-    const unsigned = { age: Math.max(0, now - row.originServerTs) };
+  /** An unredacted event, with its bundle (and the bundles of the events inside it). */
+  #plain(row: EventRow, rv: RoomVersion, opts: SerializeOptions, bundles: Map<string, Bundle>): ClientEvent {
+    const unsigned = this.#unsigned(row, opts);
+    const bundle = bundles.get(row.eventId);
+    if (bundle) {
+      const relations: Record<string, unknown> = {};
+      if (bundle.replace) relations["m.replace"] = this.#plain(bundle.replace, rv, opts, bundles);
+      if (bundle.thread) {
+        relations["m.thread"] = {
+          latest_event: this.#plain(bundle.thread.latest, rv, opts, bundles),
+          count: bundle.thread.count,
+          current_user_participated: bundle.thread.participated,
+        };
+      }
+      if (bundle.references) relations["m.reference"] = { chunk: bundle.references.map((id) => ({ event_id: id })) };
+      unsigned["m.relations"] = relations;
+    }
     return clientEventFromPdu(parsePdu(row), row.eventId, { roomVersion: rv, roomId: row.roomId, unsigned });
   }
 
-  async #threadSummaries(rows: EventRow[], opts: SerializeOptions): Promise<Map<string, Record<string, unknown>>> {
-    const out = new Map<string, Record<string, unknown>>();
-    const byRoom = new Map<string, string[]>();
-    for (const r of rows) {
-      if (r.relType === "m.thread") continue;
-      const list = byRoom.get(r.roomId) ?? [];
-      list.push(r.eventId);
-      byRoom.set(r.roomId, list);
-    }
-    for (const [roomId, ids] of byRoom) {
-      const summaries = await this.events.threadSummaries(roomId, ids);
-      if (summaries.size === 0) continue;
-      const latest = await this.events.getMany([...summaries.values()].map((s) => s.latestEventId));
-      const rootSenders = new Map(rows.map((r) => [r.eventId, r.sender]));
-      for (const [rootId, s] of summaries) {
-        const latestRow = latest.get(s.latestEventId);
-        if (!latestRow) continue;
-        const [latestEvent] = await this.serialize([latestRow], { now: opts.now, txnScope: opts.txnScope });
-        out.set(rootId, {
-          latest_event: latestEvent,
-          count: s.count,
-          current_user_participated:
-            opts.userId !== undefined && (rootSenders.get(rootId) === opts.userId || latestRow.sender === opts.userId),
-        });
-      }
-    }
-    return out;
+  #unsigned(row: EventRow, opts: SerializeOptions): Record<string, unknown> {
+    const unsigned: Record<string, unknown> = row.unsigned ? (JSON.parse(row.unsigned) as Record<string, unknown>) : {};
+    unsigned.age = Math.max(0, opts.now - row.originServerTs);
+    if (opts.txnScope !== undefined && row.txnId !== null && row.txnScope === opts.txnScope) unsigned.transaction_id = row.txnId;
+    return unsigned;
   }
 }

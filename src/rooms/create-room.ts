@@ -13,6 +13,7 @@ import type { Clock } from "../observability/clock.ts";
 import type { RateLimiters } from "../ratelimit/limiters.ts";
 import type { UsersStore } from "../storage/stores/users.ts";
 import type { RoomAliases } from "./aliases.ts";
+import { aliasesToValidate, checkAliasesPointTo } from "./canonical-alias.ts";
 import { applyBuiltEvent, type NewEvent } from "./event-builder.ts";
 import type { EventWriter } from "./event-writer.ts";
 import type { RoomEvents } from "./room-events.ts";
@@ -40,10 +41,24 @@ function randomRoomLocalpart(): string {
   return Array.from(randomBytes(18), (b) => ROOM_ID_CHARS[b % ROOM_ID_CHARS.length]).join("");
 }
 
+/** A fresh id for a room whose version does not derive it from the create event. */
+export function randomRoomId(serverName: string): string {
+  return `!${randomRoomLocalpart()}:${serverName}`;
+}
+
+export interface CreateRoomOptions {
+  /**
+   * The id to use (room upgrade: the tombstone names it before the room exists); only for
+   * versions whose ids are not the create event's hash. 500 if it is taken.
+   */
+  roomId?: string;
+}
+
 export async function createRoom(
   deps: CreateRoomDeps,
   requester: Requester,
   req: CreateRoomRequest,
+  opts: CreateRoomOptions = {},
 ): Promise<{ roomId: string; alias?: string }> {
   const userId = requester.userId;
   if (requester.isGuest) throw new MatrixError(403, "M_GUEST_ACCESS_FORBIDDEN", "Guest access not allowed");
@@ -64,16 +79,18 @@ export async function createRoom(
     }
     await deps.aliases().checkAvailable(alias, userId);
   }
+  await checkInitialCanonicalAlias(req, alias);
 
   const preset = req.preset ?? (req.visibility === "public" ? "public_chat" : "private_chat");
   const createContent = creationContent(rv, req, userId, preset, invitees);
   const now = deps.clock.now();
+  const givenId = rv.roomIdIsCreateEventHash ? undefined : opts.roomId;
   let create: { eventId: string; pdu: PDU } | undefined;
   let roomId = "";
   for (let attempt = 0; !create; attempt++) {
-    if (attempt >= 50) throw new MatrixError(500, "M_UNKNOWN", "Could not allocate a room id");
+    if (attempt >= (givenId === undefined ? 50 : 1)) throw new MatrixError(500, "M_UNKNOWN", "Could not allocate a room id");
     // A later timestamp makes a different v12 room id when an identical create event exists.
-    const candidate = buildCreateEvent(deps, rv, userId, createContent, now + attempt);
+    const candidate = buildCreateEvent(deps, rv, userId, createContent, now + attempt, givenId);
     const id = rv.roomIdIsCreateEventHash ? `!${candidate.eventId.slice(1)}` : candidate.pdu.room_id!;
     if (await deps.heads.reserve(id)) {
       create = candidate;
@@ -87,13 +104,35 @@ export async function createRoom(
   }
 }
 
-function buildCreateEvent(deps: CreateRoomDeps, rv: RoomVersion, userId: string, content: Record<string, unknown>, ts: number) {
+/**
+ * A canonical alias in initial_state gets the checks of PUT /state: well-formed aliases
+ * (400 M_INVALID_PARAM) that point to the room (400 M_BAD_ALIAS). Of a room not created
+ * yet, only the alias of room_alias_name can (it is created with the room).
+ */
+async function checkInitialCanonicalAlias(req: CreateRoomRequest, alias: string | undefined): Promise<void> {
+  // The later of two entries with the same state key wins, as when the events are built.
+  const latest = new Map<string, Record<string, unknown>>();
+  for (const s of req.initial_state ?? []) if (s.type === "m.room.canonical_alias") latest.set(s.state_key ?? "", s.content);
+  const newRoom = { roomId: "" };
+  for (const content of latest.values()) {
+    await checkAliasesPointTo(aliasesToValidate(content, undefined), newRoom.roomId, async (a) => (a === alias ? newRoom : null));
+  }
+}
+
+function buildCreateEvent(
+  deps: CreateRoomDeps,
+  rv: RoomVersion,
+  userId: string,
+  content: Record<string, unknown>,
+  ts: number,
+  roomId: string | undefined,
+) {
   let create: { eventId: string; pdu: PDU };
   try {
     create = buildEvent(
       {
         roomVersion: rv,
-        roomId: rv.roomIdIsCreateEventHash ? undefined : `!${randomRoomLocalpart()}:${deps.serverName}`,
+        roomId: rv.roomIdIsCreateEventHash ? undefined : (roomId ?? randomRoomId(deps.serverName)),
         sender: userId,
         type: "m.room.create",
         stateKey: "",

@@ -168,7 +168,7 @@ export class RoomMessages {
       now: this.deps.clock.now(),
       txnScope: txnScopeOf(requester),
       userId: requester.userId,
-      bundleThreads: true,
+      bundleAggregations: true,
     });
   }
 }

@@ -1,6 +1,6 @@
 // GET /relations and /threads (client-server API "Relationships" and "Threading"), the
 // basics: relations of an event by stream order, thread roots by latest activity, both
-// filtered by history visibility. Bundled aggregations other than m.thread are not done.
+// filtered by history visibility, served with their bundled aggregations.
 import type { Requester } from "../http/context.ts";
 import { notFound } from "../http/errors.ts";
 import type { ClientEvent } from "../matrix/events.ts";
@@ -88,7 +88,7 @@ export class RoomRelations {
       now: this.deps.clock.now(),
       txnScope: txnScopeOf(requester),
       userId: requester.userId,
-      bundleThreads: true,
+      bundleAggregations: true,
     });
   }
 }

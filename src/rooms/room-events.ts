@@ -1,12 +1,15 @@
 // The event creation pipeline every local event goes through: load the head, build and
 // authorise on it, queue for the writer, resolve once committed. Other concerns (room
-// upgrade, profile changes, server notices) create events through `create`.
+// upgrade, profile changes, server notices) create events through `create`. A room can
+// be held (`withRoomHeld`): its holder builds events whose ids it needs before it
+// submits them, and every other `create` in that room waits until the hold ends.
 import type { Clock } from "../observability/clock.ts";
 import type { SigningKey } from "../matrix/signing.ts";
 import { MatrixError, notFound } from "../http/errors.ts";
 import type { PDU } from "../matrix/events.ts";
 import {
   buildOnHead,
+  type HeadSnapshot,
   duplicateOf,
   membersNeeded,
   restoreHead,
@@ -33,8 +36,62 @@ export interface RoomEventsDeps {
   writer: EventWriter;
 }
 
+/** A room held by one caller (see `RoomEvents.withRoomHeld`). */
+export interface HeldRoom {
+  /**
+   * Builds `events` on the room's head, so their ids are known, without persisting them.
+   * Built events not submitted by the end of the hold are undone.
+   */
+  build(events: NewEvent[]): Promise<BuiltEvent[]>;
+  /** Persists what `build` returned, in order, after everything built before the hold. */
+  submit(built: BuiltEvent[]): Promise<CreatedEvent[]>;
+}
+
 export class RoomEvents {
+  /** Rooms held by `withRoomHeld`: resolves when the hold ends. */
+  readonly #holds = new Map<string, Promise<void>>();
+
   constructor(private readonly deps: RoomEventsDeps) {}
+
+  /**
+   * Gives `fn` the room to itself: other `create` calls for the room wait until `fn`
+   * settles, so nothing is built on top of events `fn` has built but not yet submitted,
+   * and nothing of the room is persisted between them and what was queued before.
+   * `fn` must not call `create` for the same room (it would wait for itself).
+   */
+  async withRoomHeld<T>(roomId: string, fn: (room: HeldRoom) => Promise<T>): Promise<T> {
+    for (let held = this.#holds.get(roomId); held; held = this.#holds.get(roomId)) await held;
+    let release!: () => void;
+    this.#holds.set(roomId, new Promise<void>((resolve) => (release = resolve)));
+    // The chain built and not yet submitted (an object: closures set it).
+    const unsent: { chain: { head: RoomHead; snapshot: HeadSnapshot } | null } = { chain: null };
+    const room: HeldRoom = {
+      build: async (events) => {
+        if (unsent.chain) throw new Error("a held room builds one chain at a time");
+        const head = await this.#currentHead(roomId, [...new Set(events.flatMap(membersNeeded))]);
+        const snapshot = snapshotHead(head, events);
+        const built = this.buildAll(head, events);
+        unsent.chain = { head, snapshot };
+        return built;
+      },
+      submit: async (built) => {
+        const chain = unsent.chain;
+        if (!chain || built.length === 0 || built[0]!.head !== chain.head) throw new Error("submit what build returned");
+        const { head } = chain;
+        unsent.chain = null;
+        const persisted = await this.deps.writer.submit(head, built);
+        return persisted.map((p) => ({ eventId: p.eventId, roomId, pdu: p.built.pdu, streamOrdering: p.streamOrdering }));
+      },
+    };
+    try {
+      return await fn(room);
+    } finally {
+      // Nothing else was built on the head meanwhile, so undoing the unsent chain is exact.
+      if (unsent.chain) restoreHead(unsent.chain.head, unsent.chain.snapshot);
+      this.#holds.delete(roomId);
+      release();
+    }
+  }
 
   /**
    * Builds `events` in order on the room's head (each authorised against the state the
@@ -45,12 +102,12 @@ export class RoomEvents {
   async create(roomId: string, events: NewEvent[], opts: { dedupe?: boolean } = {}): Promise<CreatedEvent[]> {
     if (events.length === 0) return [];
     const members = [...new Set(events.flatMap(membersNeeded))];
-    for (let attempt = 0; ; attempt++) {
-      const head = await this.deps.heads.get(roomId);
-      if (!head) throw notFound(`Unknown room ${roomId}`);
-      await this.deps.heads.loadMembers(head, members);
-      if (!this.deps.heads.isCurrent(head)) {
-        if (attempt >= 5) throw new MatrixError(503, "M_UNKNOWN", "The room is busy; try again");
+    for (;;) {
+      const head = await this.#currentHead(roomId, members);
+      // Checked after the last await: from here to the submission nothing else runs.
+      const held = this.#holds.get(roomId);
+      if (held) {
+        await held;
         continue;
       }
       if (opts.dedupe && events.length === 1) {
@@ -60,6 +117,17 @@ export class RoomEvents {
       const built = this.buildAll(head, events);
       const persisted = await this.deps.writer.submit(head, built);
       return persisted.map((p) => ({ eventId: p.eventId, roomId, pdu: p.built.pdu, streamOrdering: p.streamOrdering }));
+    }
+  }
+
+  /** The room's head with `members` loaded, still in use once they are (503 after retries). */
+  async #currentHead(roomId: string, members: string[]): Promise<RoomHead> {
+    for (let attempt = 0; ; attempt++) {
+      const head = await this.deps.heads.get(roomId);
+      if (!head) throw notFound(`Unknown room ${roomId}`);
+      await this.deps.heads.loadMembers(head, members);
+      if (this.deps.heads.isCurrent(head)) return head;
+      if (attempt >= 5) throw new MatrixError(503, "M_UNKNOWN", "The room is busy; try again");
     }
   }
 

@@ -119,12 +119,12 @@ export class RoomReads {
     return [...(await this.deps.events.getMany([...ids.values()])).values()];
   }
 
-  #serialize(requester: Requester, rows: EventRow[], bundleThreads = false): Promise<ClientEvent[]> {
+  #serialize(requester: Requester, rows: EventRow[], bundleAggregations = false): Promise<ClientEvent[]> {
     return this.deps.serializer.serialize(rows, {
       now: this.deps.clock.now(),
       txnScope: txnScopeOf(requester),
       userId: requester.userId,
-      bundleThreads,
+      bundleAggregations,
     });
   }
 }

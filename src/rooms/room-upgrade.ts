@@ -16,6 +16,7 @@ import type { RoomDirectoryStore } from "../storage/stores/room-directory.ts";
 import type { AccountDataService } from "../accounts/account-data.ts";
 import type { RoomAliases } from "./aliases.ts";
 import { splitCanonicalAlias } from "./canonical-alias.ts";
+import { randomRoomId } from "./create-room.ts";
 import { powerState } from "./directory-permissions.ts";
 import { buildOnHead, restoreHead, snapshotHead, type NewEvent } from "./event-builder.ts";
 import type { RoomHead } from "./room-head.ts";
@@ -147,17 +148,42 @@ export class RoomUpgrades {
     const oldPowerLevels = oldState("m.room.power_levels")?.pdu.content;
     const normalised = oldPowerLevels ? normalisePowerLevels(oldPowerLevels) : undefined;
 
-    const { roomId: newRoomId } = await rooms.createRoom(requester, {
-      room_version: rv.id,
-      preset: "private_chat",
-      visibility: wasPublic ? "public" : "private",
-      creation_content: creationContent(oldHead, rv, creators),
-      initial_state: initialState(oldHead, normalised && creationPowerLevels(normalised, userId, rv, [userId, ...creators])),
-    });
-    log().info("Creating new room {newRoomId} to replace {oldRoomId}", { newRoomId, oldRoomId });
+    // The replacement room, created and given the old room's bans.
+    const createReplacement = async (opts: { roomId?: string; tombstoneId?: string }) => {
+      const { roomId: newRoomId } = await rooms.createRoom(
+        requester,
+        {
+          room_version: rv.id,
+          preset: "private_chat",
+          visibility: wasPublic ? "public" : "private",
+          creation_content: creationContent(oldHead, rv, creators, opts.tombstoneId),
+          initial_state: initialState(oldHead, normalised && creationPowerLevels(normalised, userId, rv, [userId, ...creators])),
+        },
+        { roomId: opts.roomId },
+      );
+      log().info("Creating new room {newRoomId} to replace {oldRoomId}", { newRoomId, oldRoomId });
+      await this.#copyBans(oldRoomId, newRoomId, userId);
+      return newRoomId;
+    };
 
-    await this.#copyBans(oldRoomId, newRoomId, userId);
-    await rooms.events.create(oldRoomId, [tombstone(userId, newRoomId)]);
+    let newRoomId: string;
+    if (rv.roomIdIsCreateEventHash) {
+      // The id derives from the create event, which therefore cannot name the tombstone (§7.3 step 4).
+      newRoomId = await createReplacement({});
+      await rooms.events.create(oldRoomId, [tombstone(userId, newRoomId)]);
+    } else {
+      // The create event names the tombstone, so the tombstone is built first, but it is only
+      // persisted once the new room is complete (clients following it must find the room).
+      // Meanwhile the old room is held: an event built on the unsent tombstone would be
+      // persisted before it, on a prev event not yet stored, so other senders wait instead.
+      newRoomId = await rooms.events.withRoomHeld(oldRoomId, async (held) => {
+        const roomId = randomRoomId(this.deps.serverName);
+        const built = await held.build([tombstone(userId, roomId)]);
+        await createReplacement({ roomId, tombstoneId: built[0]!.eventId });
+        await held.submit(built);
+        return roomId;
+      });
+    }
     await this.#moveAliases(oldRoomId, newRoomId, userId, oldState("m.room.canonical_alias"));
     if (wasPublic) await rooms.stores.rooms.setPublic(oldRoomId, false);
     if (this.deps.accountData) {
@@ -252,14 +278,12 @@ function tombstone(sender: string, replacementRoom: string): NewEvent {
 
 /**
  * The new create event's content. The predecessor's event_id (deprecated since v1.16) is
- * the old room's latest event when the upgrade starts: Synapse names the tombstone, which
- * Hearth only sends once the new room is complete; v12 rooms get no event_id, as Synapse's.
+ * the tombstone's; v12 rooms, whose id derives from this event, get none, as Synapse's.
  */
-function creationContent(oldHead: RoomHead, rv: RoomVersion, creators: string[]): Record<string, unknown> {
+function creationContent(oldHead: RoomHead, rv: RoomVersion, creators: string[], tombstoneId: string | undefined): Record<string, unknown> {
   const old = oldHead.create.pdu.content ?? {};
   const predecessor: Record<string, unknown> = { room_id: oldHead.roomId };
-  const last = oldHead.extremities.at(-1);
-  if (!rv.roomIdIsCreateEventHash && last !== undefined) predecessor.event_id = last;
+  if (tombstoneId !== undefined) predecessor.event_id = tombstoneId;
   const content: Record<string, unknown> = { predecessor };
   if (old["m.federate"] === false) content["m.federate"] = false;
   if (typeof old.type === "string") content.type = old.type;

@@ -11,12 +11,13 @@ import type { RateLimiters } from "../ratelimit/limiters.ts";
 import type { Database } from "../storage/database.ts";
 import { EventPersistStore } from "../storage/stores/event-persist.ts";
 import { EventsStore } from "../storage/stores/events.ts";
+import { RelationAggregatesStore } from "../storage/stores/relation-aggregates.ts";
 import { RoomsStore } from "../storage/stores/rooms.ts";
 import { StateGroupsStore } from "../storage/stores/state-groups.ts";
 import type { UsersStore } from "../storage/stores/users.ts";
 import { NoRoomAliases, type RoomAliases } from "./aliases.ts";
 import { EventSerializer } from "./client-format.ts";
-import { createRoom, type CreateRoomRequest } from "./create-room.ts";
+import { createRoom, type CreateRoomOptions, type CreateRoomRequest } from "./create-room.ts";
 import { EventWriter } from "./event-writer.ts";
 import { MembershipService, type MembershipAction } from "./membership.ts";
 import { RoomMessages } from "./messages.ts";
@@ -32,6 +33,8 @@ import { RoomDirectoryStore } from "../storage/stores/room-directory.ts";
 import { stateKey } from "../matrix/events.ts";
 import { aliasesToValidate, checkAliasesPointTo } from "./canonical-alias.ts";
 import { RestrictedJoins } from "./restricted-join.ts";
+import { EventTxnIdsStore } from "../storage/stores/event-txn-ids.ts";
+import { TxnIdPruner } from "./txn-pruning.ts";
 
 export interface RoomServiceDeps {
   serverName: string;
@@ -58,6 +61,8 @@ export class RoomService {
   readonly reads: RoomReads;
   readonly messages: RoomMessages;
   readonly relations: RoomRelations;
+  /** Forgets transaction ids after a day (started by the homeserver). */
+  readonly txnIdPruner: TxnIdPruner;
   /** Alias resolution; the directory replaces the default. */
   aliases: RoomAliases = new NoRoomAliases();
   readonly #versions = new Map<string, RoomVersion>();
@@ -73,7 +78,7 @@ export class RoomService {
     this.heads = new RoomHeadCache(this.stores.rooms, this.stores.stateGroups);
     this.writer = new EventWriter(this.stores.persist, this.heads, deps.notifier);
     this.events = new RoomEvents({ serverName: deps.serverName, signingKey: deps.signingKey, clock, heads: this.heads, writer: this.writer });
-    this.serializer = new EventSerializer(this.stores.events, (roomId) => this.roomVersion(roomId));
+    this.serializer = new EventSerializer(this.stores.events, new RelationAggregatesStore(database), (roomId) => this.roomVersion(roomId));
     this.visibility = new VisibilityFilter(this.stores.stateGroups, this.stores.events);
     this.access = new RoomAccessChecker(this.heads, this.stores.rooms);
     // The admin API's table: read here so every membership path refuses blocked rooms.
@@ -108,9 +113,10 @@ export class RoomService {
     this.reads = new RoomReads(readDeps);
     this.messages = new RoomMessages(readDeps);
     this.relations = new RoomRelations(readDeps);
+    this.txnIdPruner = new TxnIdPruner(clock, new EventTxnIdsStore(database));
   }
 
-  createRoom(requester: Requester, req: CreateRoomRequest): Promise<{ roomId: string; alias?: string }> {
+  createRoom(requester: Requester, req: CreateRoomRequest, opts?: CreateRoomOptions): Promise<{ roomId: string; alias?: string }> {
     return createRoom(
       {
         serverName: this.deps.serverName,
@@ -126,6 +132,7 @@ export class RoomService {
       },
       requester,
       req,
+      opts,
     );
   }
 

@@ -235,7 +235,7 @@ async function roomEntry(deps: SyncDeps, ctx: SyncContext, p: Plan, shared: Shar
   }
 
   const entry: Record<string, unknown> = {
-    timeline: { events: await format(deps, ctx, timeline.rows), limited: timeline.limited, prev_batch: timeline.prevBatch },
+    timeline: { events: await format(deps, ctx, timeline.rows, { bundleAggregations: true }), limited: timeline.limited, prev_batch: timeline.prevBatch },
     state: { events: await format(deps, ctx, state) },
   };
   const accountData = (shared.accountData.get(p.roomId) ?? [])
@@ -281,10 +281,11 @@ function ephemeralEvents(deps: SyncDeps, ctx: SyncContext, p: Plan, shared: Shar
   return out.filter((e) => matchesEventFilter(filter, { type: e.type as string, roomId: p.roomId }));
 }
 
-/** Events in the filter's event_format, with event_fields applied. */
-export async function format(deps: SyncDeps, ctx: SyncContext, rows: EventRow[]): Promise<JsonEvent[]> {
+/** Events in the filter's event_format, with event_fields applied (timelines: with bundled aggregations). */
+export async function format(deps: SyncDeps, ctx: SyncContext, rows: EventRow[], opts: { bundleAggregations?: boolean } = {}): Promise<JsonEvent[]> {
   if (rows.length === 0) return [];
-  const events = (await deps.serializer.serialize(rows, { now: deps.clock.now(), txnScope: ctx.txnScope, userId: ctx.userId })) as unknown as JsonEvent[];
+  const serializeOpts = { now: deps.clock.now(), txnScope: ctx.txnScope, userId: ctx.userId, bundleAggregations: opts.bundleAggregations };
+  const events = (await deps.serializer.serialize(rows, serializeOpts)) as unknown as JsonEvent[];
   const fields = ctx.filter?.event_fields;
   if (eventFormat(ctx.filter) === "client") return events.map((e) => applyEventFields(e, fields));
   // Federation format, as Synapse serves it: the PDU with its event_id and unsigned

@@ -168,6 +168,50 @@ describe("POST /createRoom", () => {
     expect((await a("GET", "/joined_rooms")).body.joined_rooms.length).toBe(before);
   });
 
+  test("a canonical alias in initial_state is checked as PUT /state checks it", async () => {
+    const a = clientFor(t, alice);
+    const existing = (await a("POST", "/createRoom", { room_alias_name: "taken-elsewhere" })).body.room_id;
+    expect(existing).toBeDefined();
+    const before = (await a("GET", "/joined_rooms")).body.joined_rooms.length;
+    const withAlias = (content: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+      a("POST", "/createRoom", { ...extra, initial_state: [{ type: "m.room.canonical_alias", state_key: "", content }] });
+    const refused: Array<[Record<string, unknown>, Record<string, unknown>, string]> = [
+      // Aliases of another room, unknown or remote ones do not point to the new room.
+      [{ alias: "#taken-elsewhere:test.local" }, {}, "M_BAD_ALIAS"],
+      [{ alias: "#unknown:test.local" }, {}, "M_BAD_ALIAS"],
+      [{ alias: "#far:remote.example" }, {}, "M_BAD_ALIAS"],
+      [{ alias: "#fresh1:test.local", alt_aliases: ["#taken-elsewhere:test.local"] }, { room_alias_name: "fresh1" }, "M_BAD_ALIAS"],
+      [{ alias: "#other:test.local" }, { room_alias_name: "fresh2" }, "M_BAD_ALIAS"],
+      // Malformed content.
+      [{ alias: "not an alias" }, {}, "M_INVALID_PARAM"],
+      [{ alias: 5 }, {}, "M_INVALID_PARAM"],
+      [{ alt_aliases: "#x:test.local" }, {}, "M_INVALID_PARAM"],
+      [{ alt_aliases: ["nope"] }, {}, "M_INVALID_PARAM"],
+    ];
+    for (const [content, extra, errcode] of refused) {
+      const res = await withAlias(content, extra);
+      expect(res.status, JSON.stringify(content)).toBe(400);
+      expect(res.body.errcode, JSON.stringify(content)).toBe(errcode);
+    }
+    // A later entry replaces an earlier one, as the events are built.
+    const replaced = await a("POST", "/createRoom", {
+      initial_state: [
+        { type: "m.room.canonical_alias", content: { alias: "#unknown:test.local" } },
+        { type: "m.room.canonical_alias", content: {} },
+      ],
+    });
+    expect(replaced.status).toBe(200);
+    expect((await a("GET", "/joined_rooms")).body.joined_rooms.length).toBe(before + 1);
+    // Nothing of a refused room was left behind: its alias is free.
+    expect((await a("GET", `/directory/room/${enc("#fresh1:test.local")}`)).status).toBe(404);
+
+    // room_alias_name's own alias points to the new room, as canonical and alt alias.
+    const ok = await withAlias({ alias: "#mine:test.local", alt_aliases: ["#mine:test.local"] }, { room_alias_name: "mine" });
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    const state = await a("GET", `/rooms/${enc(ok.body.room_id)}/state/m.room.canonical_alias/`);
+    expect(state.body).toEqual({ alias: "#mine:test.local", alt_aliases: ["#mine:test.local"] });
+  });
+
   test("an event over 65536 bytes is 413 M_TOO_LARGE", async () => {
     const res = await clientFor(t, alice)("POST", "/createRoom", { topic: "x".repeat(70000) });
     expect(res.status).toBe(413);

@@ -1,5 +1,6 @@
 import { startTestHomeserver, type TestHomeserver, type TestHomeserverOptions } from "../support/homeserver.ts";
 import { RELAXED_LIMITS, register, type Account } from "../accounts/helpers.ts";
+import type { Logger } from "matrix-js-sdk/lib/logger";
 
 export type { Account } from "../accounts/helpers.ts";
 
@@ -42,3 +43,13 @@ let txnSeq = 0;
 export function txn(): string {
   return `txn${++txnSeq}`;
 }
+
+/** A matrix-js-sdk logger that drops everything (the SDK logs every request). */
+export const silentSdkLogger: Logger = {
+  trace() {},
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  getChild: () => silentSdkLogger,
+};

@@ -98,3 +98,30 @@ test("a failed commit drops the room's in-memory head; the next event chains ont
   const bodies = (await a("GET", `/rooms/${enc(roomId)}/messages?dir=b&limit=3`)).body.chunk.map((e: any) => e.content.body);
   expect(bodies.slice(0, 2)).toEqual(["next", "kept"]);
 });
+
+test("a batch of state events in one transaction: state after each is recoverable, the chain's end stays within its limit", async () => {
+  const a = clientFor(t, alice);
+  const roomId = (await a("POST", "/createRoom", {})).body.room_id;
+  const rooms = t.hs.services.rooms;
+  const expected = new Map<string, string>();
+  for (const row of await rooms.stores.rooms.currentState(roomId)) expected.set(`${row.type}\u0000${row.stateKey}`, row.eventId);
+  const batch = Array.from({ length: 350 }, (_, i) => ({ type: "org.example.batch", stateKey: `k${i % 200}`, content: { i }, sender: alice.userId }));
+  const created = await rooms.events.create(roomId, batch);
+  const after: Array<Map<string, string>> = [];
+  created.forEach((c, i) => {
+    expected.set(`org.example.batch\u0000k${i % 200}`, c.eventId);
+    after.push(new Map(expected));
+  });
+  for (const i of [0, 1, 150, 199, 200, 349]) {
+    const row = await rooms.stores.events.get(created[i]!.eventId);
+    expect(await rooms.stores.stateGroups.stateAt(row!.stateGroup)).toEqual(after[i]!);
+  }
+  const last = await rooms.stores.events.get(created.at(-1)!.eventId);
+  const info = await rooms.stores.stateGroups.info(last!.stateGroup);
+  expect(info!.hops).toBeLessThanOrEqual(maxHops(info!.baseSize));
+  // Later events chain on and see the whole batch.
+  const res = await a("PUT", `/rooms/${enc(roomId)}/state/org.example.batch/k0`, { i: "later" });
+  expected.set("org.example.batch\u0000k0", res.body.event_id);
+  const row = await rooms.stores.events.get(res.body.event_id);
+  expect(await rooms.stores.stateGroups.stateAt(row!.stateGroup)).toEqual(expected);
+});

@@ -105,16 +105,19 @@ describe("room upgrade", () => {
     expectStatus(await as(bob)("POST", `${room(newRoom)}/join`, {}), 200);
   });
 
-  test("v10 → v11 names the predecessor's last event and keeps levels as they were", async () => {
+  test("v10 → v11 names the tombstone as predecessor event and keeps levels as they were", async () => {
     const oldRoom = await createRoom({ room_version: "10", preset: "private_chat", power_level_content_override: { users_default: 10, state_default: 60 } });
     const newRoom = await upgrade(oldRoom, { new_version: "11" });
     const fresh = await stateOf(newRoom);
     const create = fresh.get("m.room.create|").content;
     expect(create.room_version).toBe("11");
     expect(create.predecessor.room_id).toBe(oldRoom);
-    expect(create.predecessor.event_id).toMatch(/^\$/);
-    const lastOld = await as(alice)("GET", `${room(oldRoom)}/event/${enc(create.predecessor.event_id)}`);
-    expectStatus(lastOld, 200);
+    const tombstone = (await stateOf(oldRoom)).get("m.room.tombstone|");
+    expect(create.predecessor.event_id).toBe(tombstone.event_id);
+    const named = await as(alice)("GET", `${room(oldRoom)}/event/${enc(create.predecessor.event_id)}`);
+    expectStatus(named, 200);
+    expect(named.body.type).toBe("m.room.tombstone");
+    expect(named.body.content.replacement_room).toBe(newRoom);
     const pl = fresh.get("m.room.power_levels|").content;
     expect(pl.users).toEqual({ [alice.userId]: 100 });
     expect(pl.users_default).toBe(10);
@@ -123,6 +126,58 @@ describe("room upgrade", () => {
     const oldPl = (await stateOf(oldRoom)).get("m.room.power_levels|").content;
     expect(oldPl.events_default).toBe(50);
     expect(oldPl.invite).toBe(50);
+  });
+
+  test("v11 → v11: predecessor.event_id is the tombstone's; v12 names no event", async () => {
+    const oldRoom = await createRoom({ room_version: "11", preset: "public_chat" });
+    const newRoom = await upgrade(oldRoom, { new_version: "11" });
+    const tombstone = (await as(alice)("GET", `${room(oldRoom)}/state`)).body.find((e: any) => e.type === "m.room.tombstone");
+    const create = (await as(alice)("GET", `${room(newRoom)}/state`)).body.find((e: any) => e.type === "m.room.create");
+    expect(create.content.predecessor).toEqual({ room_id: oldRoom, event_id: tombstone.event_id });
+    expect(tombstone.content.replacement_room).toBe(newRoom);
+
+    const v12 = await upgrade(newRoom, { new_version: "12" });
+    const v12Create = (await as(alice)("GET", `${room(v12)}/state`)).body.find((e: any) => e.type === "m.room.create");
+    expect(v12Create.content.predecessor).toEqual({ room_id: newRoom });
+  });
+
+  test("sends to the old room during an upgrade all land, before or after the tombstone, on one chain", async () => {
+    const oldRoom = await createRoom({ room_version: "11", preset: "public_chat" });
+    // Bans make the new room's creation take a while, so sends overlap it.
+    await t.hs.services.rooms.events.create(
+      oldRoom,
+      Array.from({ length: 300 }, (_, i) => ({ type: "m.room.member", stateKey: `@banned${i}:elsewhere.example`, content: { membership: "ban" }, sender: alice.userId })),
+    );
+    const send = (i: number) => as(alice)("PUT", `${room(oldRoom)}/send/m.room.message/during-${i}`, { msgtype: "m.text", body: `during ${i}` });
+    const sends = [send(0), send(1)];
+    const upgrading = upgrade(oldRoom, { new_version: "11" });
+    for (let i = 2; i < 30; i++) {
+      sends.push(send(i));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const newRoom = await upgrading;
+    const results = await Promise.all(sends);
+    for (const r of results) expectStatus(r, 200);
+    const sent = results.map((r) => r.body.event_id as string);
+
+    const page = await as(alice)("GET", `${room(oldRoom)}/messages?dir=f&limit=1000`);
+    expectStatus(page, 200);
+    const ids = page.body.chunk.map((e: any) => e.event_id as string);
+    for (const id of sent) expect(ids.filter((x: string) => x === id)).toHaveLength(1);
+    const tombstone = page.body.chunk.find((e: any) => e.type === "m.room.tombstone");
+    expect(tombstone.content.replacement_room).toBe(newRoom);
+    const create = (await as(alice)("GET", `${room(newRoom)}/state`)).body.find((e: any) => e.type === "m.room.create");
+    expect(create.content.predecessor.event_id).toBe(tombstone.event_id);
+
+    // One linear chain: each event's prev event is the one persisted just before it.
+    const rows = await t.hs.services.rooms.stores.events.page({ roomId: oldRoom, dir: "f", limit: 1000 });
+    for (let i = 1; i < rows.length; i++) {
+      expect(rows[i]!.streamOrdering).toBeGreaterThan(rows[i - 1]!.streamOrdering);
+      expect(JSON.parse(rows[i]!.pdu).prev_events, rows[i]!.type).toEqual([rows[i - 1]!.eventId]);
+    }
+    expect(await t.hs.services.rooms.stores.rooms.forwardExtremities(oldRoom)).toHaveLength(1);
+    // The tombstone is current state, and no later event replaced it.
+    expect((await stateOf(oldRoom)).get("m.room.tombstone|").event_id).toBe(tombstone.event_id);
   });
 
   test("every ban is copied to the replacement room with its content, sent by the upgrader, in one transaction", async () => {

@@ -90,7 +90,8 @@ export const eventTxnIds = sqliteTable(
     eventId: text("event_id").notNull(),
     createdTs: integer("created_ts").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.scope, t.roomId, t.txnId] })],
+  // created_ts: the prune of day-old ids (rooms/txn-pruning.ts) deletes the oldest first.
+  (t) => [primaryKey({ columns: [t.scope, t.roomId, t.txnId] }), index("event_txn_ids_created").on(t.createdTs)],
 );
 
 export const roomCurrentState = sqliteTable(

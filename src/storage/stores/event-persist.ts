@@ -110,14 +110,16 @@ export class EventPersistStore {
     const currentState = new Map<string, unknown[]>();
     const memberships = new Map<string, unknown[]>();
     for (const batch of batches) {
+      const changes = batch.events.filter((e) => e.stateKey !== null).map((e) => ({ type: e.type, stateKey: e.stateKey!, eventId: e.eventId }));
+      const chain = await this.stateGroups.writeChain(tx, batch.roomId, nextGroup, batch.prevStateGroup, changes);
+      nextGroup += changes.length;
       let group = batch.prevStateGroup;
+      let changed = 0;
       for (const e of batch.events) {
         const streamOrdering = nextStream++;
         streamOrderings.set(e.eventId, streamOrdering);
         if (e.stateKey !== null) {
-          group = await this.stateGroups.write(tx, e.roomId, nextGroup++, group, [
-            { type: e.type, stateKey: e.stateKey, eventId: e.eventId },
-          ]);
+          group = chain[changed++]!;
           currentState.set(`${e.roomId}\u0000${e.type}\u0000${e.stateKey}`, [e.roomId, e.type, e.stateKey, e.eventId]);
           if (e.type === "m.room.member" && e.membership !== null) {
             memberships.set(`${e.roomId}\u0000${e.stateKey}`, [

@@ -155,29 +155,6 @@ export class EventsStore {
     return out;
   }
 
-  /** The latest event of each thread root given, with the thread's size, for bundling. */
-  async threadSummaries(roomId: string, rootIds: string[]): Promise<Map<string, { latestEventId: string; count: number }>> {
-    const out = new Map<string, { latestEventId: string; count: number }>();
-    if (rootIds.length === 0) return out;
-    const e = this.database.tables.events;
-    const rows = await this.database.db
-      .select({ rootId: e.relatesTo, latest: sql<number>`max(${e.streamOrdering})`, count: sql<number>`count(*)` })
-      .from(e)
-      .where(and(eq(e.roomId, roomId), eq(e.relType, "m.thread"), inArray(e.relatesTo, rootIds)))
-      .groupBy(e.relatesTo);
-    if (rows.length === 0) return out;
-    const latestRows = await this.database.db
-      .select({ eventId: e.eventId, stream: e.streamOrdering })
-      .from(e)
-      .where(inArray(e.streamOrdering, rows.map((r) => Number(r.latest))));
-    const idByStream = new Map(latestRows.map((r) => [Number(r.stream), r.eventId]));
-    for (const r of rows) {
-      const latestEventId = idByStream.get(Number(r.latest));
-      if (r.rootId && latestEventId) out.set(r.rootId, { latestEventId, count: Number(r.count) });
-    }
-    return out;
-  }
-
   /** On the send path: plain SQL, see SqlExec. */
   async eventForTxn(scope: string, roomId: string, txnId: string): Promise<string | undefined> {
     const rows = await this.sql.rows<{ event_id: string }>(

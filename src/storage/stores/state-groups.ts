@@ -83,43 +83,50 @@ export class StateGroupsStore {
   }
 
   /**
-   * Writes group `id` = `prev` + `changes`, inside the caller's transaction: a delta
-   * when the chain is short enough, else a full snapshot.
+   * Writes one group per change, ids from `firstId` on, each the state after its change,
+   * inside the caller's transaction; returns the group after each change. Groups inside a
+   * batch are deltas whatever their chain's length: only the last is held to the chain
+   * limit (a snapshot when the chain would grow past it), because later events chain from
+   * it. A batch of 10,000 bans is then two multi-row inserts and at most one state read,
+   * not a snapshot every few hundred events.
    */
-  async write(
+  async writeChain(
     tx: Db,
     roomId: string,
-    id: number,
+    firstId: number,
     prev: StateGroupInfo | null,
-    changes: Array<StateKeyRef & { eventId: string }>,
-  ): Promise<StateGroupInfo> {
-    const deduped = new Map(changes.map((c) => [key(c.type, c.stateKey), c]));
-    let entries = [...deduped.values()];
-    let info: StateGroupInfo;
-    if (prev && prev.hops + 1 <= maxHops(prev.baseSize)) {
-      info = { id, hops: prev.hops + 1, baseSize: prev.baseSize };
-    } else {
-      const full = prev ? await this.stateAt(prev.id, {}, tx) : new Map<string, string>();
-      for (const c of entries) full.set(key(c.type, c.stateKey), c.eventId);
-      entries = [...full].map(([k, eventId]) => {
-        const sep = k.indexOf("\u0000");
-        return { type: k.slice(0, sep), stateKey: k.slice(sep + 1), eventId };
-      });
-      info = { id, hops: 0, baseSize: entries.length };
+    changes: ReadonlyArray<StateKeyRef & { eventId: string }>,
+  ): Promise<StateGroupInfo[]> {
+    const groups: unknown[][] = [];
+    const entries: unknown[][] = [];
+    const infos: StateGroupInfo[] = [];
+    let before = prev;
+    for (let i = 0; i < changes.length; i++) {
+      const c = changes[i]!;
+      const id = firstId + i;
+      const last = i === changes.length - 1;
+      let info: StateGroupInfo;
+      if (before && (!last || before.hops + 1 <= maxHops(before.baseSize))) {
+        info = { id, hops: before.hops + 1, baseSize: before.baseSize };
+        entries.push([id, c.type, c.stateKey, c.eventId]);
+      } else {
+        // A snapshot: the state at `prev` with every change of the batch up to this one.
+        const full = prev ? await this.stateAt(prev.id, {}, tx) : new Map<string, string>();
+        for (let j = 0; j <= i; j++) full.set(key(changes[j]!.type, changes[j]!.stateKey), changes[j]!.eventId);
+        for (const [k, eventId] of full) {
+          const sep = k.indexOf("\u0000");
+          entries.push([id, k.slice(0, sep), k.slice(sep + 1), eventId]);
+        }
+        info = { id, hops: 0, baseSize: full.size };
+      }
+      groups.push([id, roomId, info.hops === 0 ? null : before!.id, info.hops, info.baseSize]);
+      infos.push(info);
+      before = info;
     }
-    await this.sql.run(tx, "INSERT INTO state_groups (id, room_id, prev_group, hops, base_size) VALUES (?, ?, ?, ?, ?)", [
-      id,
-      roomId,
-      info.hops === 0 ? null : prev!.id,
-      info.hops,
-      info.baseSize,
-    ]);
-    await this.sql.insertMany(
-      tx,
-      "state_group_entries",
-      ["group_id", "type", "state_key", "event_id"],
-      entries.map((e) => [id, e.type, e.stateKey, e.eventId]),
-    );
-    return info;
+    // Groups first: on PostgreSQL both go down the connection at once, in this order.
+    const written = this.sql.insertMany(tx, "state_groups", ["id", "room_id", "prev_group", "hops", "base_size"], groups);
+    if (!this.sql.pipelined) await written;
+    await Promise.all([written, this.sql.insertMany(tx, "state_group_entries", ["group_id", "type", "state_key", "event_id"], entries)]);
+    return infos;
   }
 }

@@ -1,0 +1,1 @@
+CREATE INDEX `event_txn_ids_created` ON `event_txn_ids` (`created_ts`);

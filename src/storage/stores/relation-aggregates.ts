@@ -1,0 +1,89 @@
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { Database } from "../database.ts";
+import type { EventRow } from "./events.ts";
+
+const CHUNK = 500;
+
+/** Children of one parent event by one relation type. */
+export interface RelationGroup {
+  relatesTo: string;
+  relType: string;
+  count: number;
+  /** Stream ordering of the newest child. */
+  latestStream: number;
+  /** Whether the user asked about sent one of the children. */
+  userSent: boolean;
+}
+
+/**
+ * The reads behind bundled aggregations (`unsigned.m.relations`), per room and for a
+ * page of parent events at once. All use the (room, rel_type, relates_to) index; a
+ * redacted child has no relation columns left (the redaction clears them). Sorting is
+ * done here, not in SQL: an ORDER BY stream_ordering makes SQLite pick the room's
+ * stream index and scan the whole room.
+ */
+export class RelationAggregatesStore {
+  constructor(private readonly database: Database) {}
+
+  /** Per parent and relation type: how many children, the newest, whether `userId` sent one. */
+  async groups(roomId: string, parents: readonly string[], relTypes: readonly string[], userId: string | undefined): Promise<RelationGroup[]> {
+    const e = this.database.tables.events;
+    const out: RelationGroup[] = [];
+    for (let i = 0; i < parents.length; i += CHUNK) {
+      const rows = await this.database.db
+        .select({
+          relatesTo: e.relatesTo,
+          relType: e.relType,
+          count: sql<number>`count(*)`,
+          latest: sql<number>`max(${e.streamOrdering})`,
+          mine: sql<number>`max(case when ${e.sender} = ${userId ?? ""} then 1 else 0 end)`,
+        })
+        .from(e)
+        .where(and(eq(e.roomId, roomId), inArray(e.relType, [...relTypes]), inArray(e.relatesTo, parents.slice(i, i + CHUNK))))
+        .groupBy(e.relatesTo, e.relType);
+      for (const r of rows) {
+        if (r.relatesTo === null || r.relType === null) continue;
+        out.push({ relatesTo: r.relatesTo, relType: r.relType, count: Number(r.count), latestStream: Number(r.latest), userSent: Number(r.mine) === 1 });
+      }
+    }
+    return out;
+  }
+
+  /** Full rows of the children of `parents` by `relType`, oldest first. */
+  async children(roomId: string, parents: readonly string[], relType: string): Promise<EventRow[]> {
+    const e = this.database.tables.events;
+    const out: EventRow[] = [];
+    for (let i = 0; i < parents.length; i += CHUNK) {
+      const rows = await this.database.db
+        .select()
+        .from(e)
+        .where(and(eq(e.roomId, roomId), eq(e.relType, relType), inArray(e.relatesTo, parents.slice(i, i + CHUNK))));
+      out.push(...rows);
+    }
+    return out.sort((a, b) => a.streamOrdering - b.streamOrdering);
+  }
+
+  /** Ids of the children of `parents` by `relType` (for lists that need no content), oldest first. */
+  async childIds(roomId: string, parents: readonly string[], relType: string): Promise<Array<{ eventId: string; relatesTo: string }>> {
+    const e = this.database.tables.events;
+    const out: Array<{ eventId: string; relatesTo: string; stream: number }> = [];
+    for (let i = 0; i < parents.length; i += CHUNK) {
+      const rows = await this.database.db
+        .select({ eventId: e.eventId, relatesTo: e.relatesTo, stream: e.streamOrdering })
+        .from(e)
+        .where(and(eq(e.roomId, roomId), eq(e.relType, relType), inArray(e.relatesTo, parents.slice(i, i + CHUNK))));
+      for (const r of rows) if (r.relatesTo !== null) out.push({ eventId: r.eventId, relatesTo: r.relatesTo, stream: Number(r.stream) });
+    }
+    return out.sort((a, b) => a.stream - b.stream).map(({ eventId, relatesTo }) => ({ eventId, relatesTo }));
+  }
+
+  /** Events by stream ordering (the newest children `groups` names). */
+  async byStream(streams: readonly number[]): Promise<EventRow[]> {
+    const e = this.database.tables.events;
+    const out: EventRow[] = [];
+    for (let i = 0; i < streams.length; i += CHUNK) {
+      out.push(...(await this.database.db.select().from(e).where(inArray(e.streamOrdering, streams.slice(i, i + CHUNK)))));
+    }
+    return out;
+  }
+}
