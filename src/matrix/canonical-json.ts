@@ -197,5 +197,5 @@ export function canonicalJson(value: unknown, opts: CanonicalJsonOptions = {}): 
 
 /** Canonical JSON as UTF-8 bytes, ready for hashing or signing. */
 export function canonicalJsonBytes(value: unknown, opts: CanonicalJsonOptions = {}): Uint8Array {
-  return Buffer.from(canonicalJson(value, opts));
+  return new TextEncoder().encode(canonicalJson(value, opts));
 }

@@ -2,17 +2,21 @@
 // The SQL is imported as text so `bun build --compile` embeds it in the binary.
 import sqlite0 from "../../drizzle/sqlite/0000_init.sql" with { type: "text" };
 import sqlite1 from "../../drizzle/sqlite/0001_event_txn_ids_created.sql" with { type: "text" };
+import sqlite2 from "../../drizzle/sqlite/0002_push_retention_ts.sql" with { type: "text" };
 import postgres0 from "../../drizzle/postgres/0000_init.sql" with { type: "text" };
 import postgres1 from "../../drizzle/postgres/0001_event_txn_ids_created.sql" with { type: "text" };
+import postgres2 from "../../drizzle/postgres/0002_push_retention_ts.sql" with { type: "text" };
 
 export interface Migration { tag: string; sql: string }
 
 export const sqliteMigrations: Migration[] = [
   { tag: "0000_init", sql: sqlite0 },
   { tag: "0001_event_txn_ids_created", sql: sqlite1 },
+  { tag: "0002_push_retention_ts", sql: sqlite2 },
 ];
 
 export const postgresMigrations: Migration[] = [
   { tag: "0000_init", sql: postgres0 },
   { tag: "0001_event_txn_ids_created", sql: postgres1 },
+  { tag: "0002_push_retention_ts", sql: postgres2 },
 ];

@@ -118,6 +118,8 @@ export const eventPushActions = sqliteTable(
     primaryKey({ columns: [t.userId, t.eventId] }),
     index("event_push_actions_user_room_stream").on(t.userId, t.roomId, t.streamOrdering),
     index("event_push_actions_user_stream").on(t.userId, t.streamOrdering),
+    // The hourly retention prune selects by age: without it, a scan of every row.
+    index("event_push_actions_ts").on(t.ts),
   ],
 );
 
@@ -141,7 +143,11 @@ export const eventPushDefaults = sqliteTable(
     actions: text("actions", { mode: "json" }).$type<PushAction[]>().notNull(),
     ts: integer("ts").notNull(),
   },
-  (t) => [index("event_push_defaults_room_stream").on(t.roomId, t.streamOrdering)],
+  (t) => [
+    index("event_push_defaults_room_stream").on(t.roomId, t.streamOrdering),
+    // The hourly retention prune selects by age: without it, a scan of every row.
+    index("event_push_defaults_ts").on(t.ts),
+  ],
 );
 
 /**

@@ -43,15 +43,23 @@ export class SqlExec {
 
   /**
    * Inserts rows into `table`. `suffix` follows the VALUES list (e.g. ON CONFLICT ...).
-   * SQLite: one cached statement per row; PostgreSQL: one statement per 500 rows.
+   * SQLite: cached statements of 50 rows (fewer for wide tables) and single rows; PostgreSQL: one statement per 500 rows.
    */
   async insertMany(tx: Db, table: string, columns: string[], rows: unknown[][], suffix = ""): Promise<void> {
     if (rows.length === 0) return;
     const head = `INSERT INTO ${table} (${columns.join(", ")}) VALUES `;
     const one = `(${columns.map(() => "?").join(", ")})`;
     if (this.database.dialect === "sqlite") {
+      // Full chunks share one statement (fewer calls into SQLite for big batches); the
+      // rest go row by row, so a table has two statement texts, not one per batch size.
+      const per = Math.max(1, Math.min(SQLITE_CHUNK_ROWS, Math.floor(SQLITE_MAX_PARAMS / columns.length)));
+      let i = 0;
+      if (rows.length >= per && per > 1) {
+        const text = `${head}${Array(per).fill(one).join(", ")} ${suffix}`;
+        for (; i + per <= rows.length; i += per) await this.database.queryRaw(text, rows.slice(i, i + per).flat());
+      }
       const text = `${head}${one} ${suffix}`;
-      for (const row of rows) await this.database.queryRaw(text, row);
+      for (; i < rows.length; i++) await this.database.queryRaw(text, rows[i]!);
       return;
     }
     // Every chunk is handed to the connection at once, in order (see pipelined).
@@ -73,6 +81,10 @@ export class SqlExec {
     return this.database.dialect === "postgres";
   }
 }
+
+/** SQLite's historical limit on bound parameters per statement (newer builds allow more). */
+const SQLITE_MAX_PARAMS = 999;
+const SQLITE_CHUNK_ROWS = 50;
 
 interface PgClient {
   unsafe<T>(query: string, params: unknown[]): Promise<Iterable<T>>;

@@ -1,0 +1,3 @@
+CREATE INDEX "event_push_actions_ts" ON "event_push_actions" USING btree ("ts");
+--> statement-breakpoint
+CREATE INDEX "event_push_defaults_ts" ON "event_push_defaults" USING btree ("ts");
