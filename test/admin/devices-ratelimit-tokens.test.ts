@@ -7,9 +7,7 @@ const enc = encodeURIComponent;
 beforeAll(async () => {
   f = await startAdminFixture();
 });
-afterAll(async () => {
-  await f.t.stop();
-});
+afterAll(() => f.t.stop());
 
 describe("user devices", () => {
   test("non-admins are refused", async () => {

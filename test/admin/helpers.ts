@@ -1,16 +1,9 @@
 import { startTestHomeserver, type TestHomeserver, type TestHomeserverOptions } from "../support/homeserver.ts";
+import { GENEROUS_ROOM_LIMITS } from "../support/limits.ts";
 
-/** Tests create many rooms and events quickly; rate limits are tested elsewhere. */
+/** Tests create many rooms, events and reports quickly; rate limits are tested elsewhere. */
 export const GENEROUS_LIMITS = {
-  rc_message: { per_second: 10000, burst_count: 10000 },
-  rc_room_creation: { per_second: 10000, burst_count: 10000 },
-  rc_joins: { local: { per_second: 10000, burst_count: 10000 }, remote: { per_second: 10000, burst_count: 10000 } },
-  rc_joins_per_room: { per_second: 10000, burst_count: 10000 },
-  rc_invites: {
-    per_room: { per_second: 10000, burst_count: 10000 },
-    per_user: { per_second: 10000, burst_count: 10000 },
-    per_issuer: { per_second: 10000, burst_count: 10000 },
-  },
+  ...GENEROUS_ROOM_LIMITS,
   rc_reports: { per_second: 10000, burst_count: 10000 },
 };
 

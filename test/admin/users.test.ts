@@ -8,9 +8,7 @@ const enc = encodeURIComponent;
 beforeAll(async () => {
   f = await startAdminFixture();
 });
-afterAll(async () => {
-  await f.t.stop();
-});
+afterAll(() => f.t.stop());
 
 describe("admin access", () => {
   test("a non-admin gets 403 'You are not a server admin', no token 401", async () => {

@@ -1,37 +1,17 @@
 // End-to-end encryption with matrix-js-sdk's Rust crypto as the client: what Element does.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as sdk from "matrix-js-sdk";
-import { logger as sdkLogger, type Logger } from "matrix-js-sdk/lib/logger";
 import { startTestHomeserver, type TestHomeserver } from "../support/homeserver.ts";
+import { SdkClients } from "../support/sdk.ts";
 import { addDevice, createUser, type TestUser } from "./helpers.ts";
 
 let t: TestHomeserver;
-const clients: sdk.MatrixClient[] = [];
-const sdkErrors: string[] = [];
-
 /** The SDK and the Rust crypto log a lot; keep only errors, to show when a test fails. */
-const quietLogger: Logger = {
-  trace() {},
-  debug() {},
-  info() {},
-  warn() {},
-  error: (...msg: unknown[]) => void sdkErrors.push(msg.map(String).join(" ")),
-  getChild: () => quietLogger,
-};
-
-async function waitFor<T>(what: string, fn: () => T | undefined | false | null | Promise<T | undefined | false | null>, timeoutMs = 45_000): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}; SDK errors: ${sdkErrors.slice(-5).join(" | ")}`);
-    await Bun.sleep(50);
-  }
-}
+const clients = new SdkClients({ timeoutMs: 45_000, pollMs: 50 });
+const { waitFor } = clients;
 
 async function startClient(user: TestUser): Promise<sdk.MatrixClient> {
-  const client = sdk.createClient({ baseUrl: t.baseUrl, userId: user.userId, accessToken: user.token, deviceId: user.deviceId, logger: quietLogger });
-  clients.push(client);
+  const client = clients.create(t.baseUrl, { userId: user.userId, accessToken: user.token, deviceId: user.deviceId });
   await client.initRustCrypto({ useIndexedDB: false });
   const prepared = new Promise<void>((resolve) => {
     client.on(sdk.ClientEvent.Sync, (state) => {
@@ -53,14 +33,11 @@ async function bootstrapCrossSigning(client: sdk.MatrixClient): Promise<void> {
 }
 
 beforeAll(async () => {
-  // Child loggers (e.g. MatrixRTCSession's) copy the root's methodFactory when created.
-  const root = sdkLogger as unknown as { methodFactory: (name: string) => (...msg: unknown[]) => void; rebuild(): void };
-  root.methodFactory = (name) => (name === "error" ? quietLogger.error : () => {});
-  root.rebuild();
+  clients.captureRootLogger();
   t = await startTestHomeserver();
 });
 afterAll(async () => {
-  for (const c of clients) c.stopClient();
+  clients.stopAll();
   await t.stop();
 });
 

@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
 import { AuthError, authorizeEvent } from "../../src/matrix/auth-rules.ts";
-import type { StoredEvent } from "../../src/matrix/events.ts";
 import {
   ALICE,
   ALL_VERSIONS,
@@ -13,16 +12,9 @@ import {
   populatedRoom,
   versionsBefore,
   versionsFrom,
+  testAuthCases,
+  type AuthCase,
 } from "./room-fixture.ts";
-
-interface Case {
-  name: string;
-  versions: string[];
-  room: (v: string) => TestRoom;
-  event: (room: TestRoom) => StoredEvent;
-  /** null: allowed; a string: rejected with a reason containing it. */
-  rejects: string | null;
-}
 
 const pub = (v: string) => populatedRoom(v);
 const fresh = (v: string) => new TestRoom(v);
@@ -36,7 +28,7 @@ function createEvent(r: TestRoom, extra: Record<string, unknown> = {}, opts: { r
   return r.event(ALICE, "m.room.create", "", createContent(r, extra), { roomId: opts.roomId, prevEvents: opts.prev ?? [] });
 }
 
-const cases: Case[] = [
+const cases: AuthCase[] = [
   // 1. m.room.create
   { name: "a plain create event", versions: ALL_VERSIONS, room: fresh, event: (r) => createEvent(r), rejects: null },
   {
@@ -289,16 +281,7 @@ const cases: Case[] = [
 ];
 
 describe("auth rules", () => {
-  for (const c of cases) {
-    for (const v of c.versions) {
-      test(`v${v}: ${c.name} is ${c.rejects === null ? "allowed" : "rejected"}`, () => {
-        const room = c.room(v);
-        const reason = room.failure(c.event(room));
-        if (c.rejects === null) expect(reason).toBeNull();
-        else expect(reason).toContain(c.rejects);
-      });
-    }
-  }
+  testAuthCases(cases);
 
   test("authorizeEvent throws AuthError with the reason", () => {
     const room = pub("11");

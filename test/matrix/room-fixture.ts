@@ -1,4 +1,5 @@
 // Builds small rooms out of real signed events for the auth rule tests.
+import { expect, test } from "bun:test";
 import { authFailure, selectAuthEvents } from "../../src/matrix/auth-rules.ts";
 import { buildEvent, stateKey, type EventReference, type StateMap, type StoredEvent } from "../../src/matrix/events.ts";
 import { computeRoomIdV12 } from "../../src/matrix/hashing.ts";
@@ -154,4 +155,28 @@ export function populatedRoom(version: string, setup: RoomSetup = {}): TestRoom 
     room.send(ALICE, "m.room.join_rules", "", { join_rule: setup.joinRule });
   }
   return room;
+}
+
+/** An auth rules case: `event` checked against the state of `room`, in each of `versions`. */
+export interface AuthCase {
+  name: string;
+  versions: string[];
+  room: (v: string) => TestRoom;
+  event: (room: TestRoom) => StoredEvent;
+  /** null: allowed; a string: rejected with a reason containing it. */
+  rejects: string | null;
+}
+
+/** A test per case and room version, named `v<version>: <name> is allowed|rejected`. */
+export function testAuthCases(cases: AuthCase[]): void {
+  for (const c of cases) {
+    for (const v of c.versions) {
+      test(`v${v}: ${c.name} is ${c.rejects === null ? "allowed" : "rejected"}`, () => {
+        const room = c.room(v);
+        const reason = room.failure(c.event(room));
+        if (c.rejects === null) expect(reason).toBeNull();
+        else expect(reason).toContain(c.rejects);
+      });
+    }
+  }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { MatrixError } from "../../src/http/errors.ts";
+import { errorOf } from "../support/matrix-error.ts";
 import {
   buildRuleset,
   deleteRule,
@@ -13,16 +13,6 @@ import {
   type StoredPushRule,
 } from "../../src/push/ruleset.ts";
 import { ALICE } from "./helpers.ts";
-
-function errorOf(fn: () => unknown): { status: number; errcode: string; message: string } {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof MatrixError) return { status: e.status, errcode: e.errcode, message: e.message };
-    throw e;
-  }
-  throw new Error("expected a MatrixError");
-}
 
 const roomRule = (ruleId: string): NewPushRule => ({ kind: "room", ruleId, actions: ["notify"] });
 const ids = (rules: StoredPushRule[], kind = "room") =>

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as sdk from "matrix-js-sdk";
 import { FakeClock } from "../../src/observability/clock.ts";
 import type { TestHomeserver } from "../support/homeserver.ts";
-import { clientFor, enc, registerUsers, silentSdkLogger, startRoomsHomeserver, txn, type Account } from "./helpers.ts";
+import { silentSdkLogger } from "../support/sdk.ts";
+import { clientFor, enc, registerUsers, startRoomsHomeserver, txn, type Account } from "./helpers.ts";
 
 let t: TestHomeserver;
 let clock: FakeClock;

@@ -2,10 +2,9 @@
 // /publicRooms with filters and pagination, plus matrix-js-sdk's view of both.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as sdk from "matrix-js-sdk";
-import type { Logger } from "matrix-js-sdk/lib/logger";
 import type { TestHomeserver } from "../support/homeserver.ts";
-import { makeUser } from "../admin/helpers.ts";
-import { clientFor, enc, registerUsers, startRoomsHomeserver, type Account } from "./helpers.ts";
+import { silentSdkLogger } from "../support/sdk.ts";
+import { clientFor, createRoomAs, enc, expectStatus, registerAdmin, registerUsers, roomPath as room, startRoomsHomeserver, type Account } from "./helpers.ts";
 
 let t: TestHomeserver;
 let alice: Account;
@@ -16,25 +15,14 @@ let admin: Account;
 beforeAll(async () => {
   t = await startRoomsHomeserver();
   [alice, bob, carol] = await registerUsers(t, "alice", "bob", "carol");
-  const a = await makeUser(t, "root", { admin: true });
-  admin = { userId: a.userId, accessToken: a.token, deviceId: a.deviceId };
+  admin = await registerAdmin(t);
 });
 afterAll(() => t.stop());
 
 const as = (who: Account) => clientFor(t, who);
-const room = (id: string) => `/rooms/${enc(id)}`;
 const list = (id: string) => `/directory/list/room/${enc(id)}`;
 
-function expectStatus(res: { status: number; body: any }, status: number, errcode?: string) {
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  if (errcode) expect(res.body.errcode).toBe(errcode);
-}
-
-async function createRoom(body: Record<string, unknown> = {}, who = alice): Promise<string> {
-  const res = await as(who)("POST", "/createRoom", body);
-  expectStatus(res, 200);
-  return res.body.room_id;
-}
+const createRoom = (body: Record<string, unknown> = {}, who = alice) => createRoomAs(as(who), body);
 
 describe("room visibility in the directory", () => {
   test("GET is public without a token; PUT needs moderator power or server admin", async () => {
@@ -217,8 +205,7 @@ describe("/publicRooms", () => {
 
 describe("matrix-js-sdk", () => {
   test("getRoomIdForAlias, publicRooms and setRoomDirectoryVisibility", async () => {
-    const quiet: Logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, getChild: () => quiet };
-    const client = sdk.createClient({ baseUrl: t.baseUrl, userId: carol.userId, accessToken: carol.accessToken, deviceId: carol.deviceId, logger: quiet });
+    const client = sdk.createClient({ baseUrl: t.baseUrl, userId: carol.userId, accessToken: carol.accessToken, deviceId: carol.deviceId, logger: silentSdkLogger });
     const { room_id: roomId } = await client.createRoom({ room_alias_name: "sdk-room", name: "SDK directory room", preset: sdk.Preset.PublicChat });
     const resolved = await client.getRoomIdForAlias("#sdk-room:test.local");
     expect(resolved.room_id).toBe(roomId);

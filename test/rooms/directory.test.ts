@@ -3,8 +3,7 @@
 // knocks by alias, and aliases moving with an admin room shutdown.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TestHomeserver } from "../support/homeserver.ts";
-import { makeUser } from "../admin/helpers.ts";
-import { clientFor, enc, registerUsers, startRoomsHomeserver, type Account } from "./helpers.ts";
+import { clientFor, createRoomAs, enc, expectStatus, registerAdmin, registerUsers, roomPath as room, startRoomsHomeserver, type Account } from "./helpers.ts";
 
 let t: TestHomeserver;
 let alice: Account;
@@ -15,25 +14,14 @@ let admin: Account;
 beforeAll(async () => {
   t = await startRoomsHomeserver();
   [alice, bob, carol] = await registerUsers(t, "alice", "bob", "carol");
-  const a = await makeUser(t, "root", { admin: true });
-  admin = { userId: a.userId, accessToken: a.token, deviceId: a.deviceId };
+  admin = await registerAdmin(t);
 });
 afterAll(() => t.stop());
 
 const as = (who: Account) => clientFor(t, who);
-const room = (id: string) => `/rooms/${enc(id)}`;
 const dir = (alias: string) => `/directory/room/${enc(alias)}`;
 
-function expectStatus(res: { status: number; body: any }, status: number, errcode?: string) {
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  if (errcode) expect(res.body.errcode).toBe(errcode);
-}
-
-async function createRoom(body: Record<string, unknown> = {}, who = alice): Promise<string> {
-  const res = await as(who)("POST", "/createRoom", body);
-  expectStatus(res, 200);
-  return res.body.room_id;
-}
+const createRoom = (body: Record<string, unknown> = {}, who = alice) => createRoomAs(as(who), body);
 
 describe("aliases", () => {
   test("createRoom with room_alias_name maps the alias, sets the canonical alias, and joins resolve it", async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TestHomeserver } from "../support/homeserver.ts";
-import { clientFor, enc, registerUsers, startRoomsHomeserver, txn, type Account } from "./helpers.ts";
+import { clientFor, enc, registerUsers, roomPath as room, startRoomsHomeserver, txn, type Account } from "./helpers.ts";
 
 let t: TestHomeserver;
 let alice: Account;
@@ -14,7 +14,6 @@ beforeAll(async () => {
 afterAll(() => t.stop());
 
 const as = (who: Account) => clientFor(t, who);
-const room = (id: string) => `/rooms/${enc(id)}`;
 
 async function say(who: Account, roomId: string, body: string): Promise<string> {
   const res = await as(who)("PUT", `${room(roomId)}/send/m.room.message/${txn()}`, { msgtype: "m.text", body });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TestHomeserver } from "../support/homeserver.ts";
-import { clientFor, enc, registerUsers, startRoomsHomeserver, type Account } from "./helpers.ts";
+import { clientFor, createRoomAs, enc, expectStatus, registerUsers, roomPath as room, startRoomsHomeserver, type Account } from "./helpers.ts";
 
 let t: TestHomeserver;
 let alice: Account;
@@ -15,23 +15,13 @@ beforeAll(async () => {
 afterAll(() => t.stop());
 
 const as = (who: Account) => clientFor(t, who);
-const room = (id: string) => `/rooms/${enc(id)}`;
 
 async function membershipOf(roomId: string, userId: string): Promise<string | undefined> {
   const res = await as(alice)("GET", `${room(roomId)}/state/m.room.member/${enc(userId)}`);
   return res.status === 200 ? res.body.membership : undefined;
 }
 
-async function createRoom(body: Record<string, unknown> = {}): Promise<string> {
-  const res = await as(alice)("POST", "/createRoom", body);
-  expect(res.status).toBe(200);
-  return res.body.room_id;
-}
-
-function expectStatus(res: { status: number; body: any }, status: number, errcode?: string) {
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  if (errcode) expect(res.body.errcode).toBe(errcode);
-}
+const createRoom = (body: Record<string, unknown> = {}) => createRoomAs(as(alice), body);
 
 describe("membership transitions", () => {
   test("invite-only room: join needs an invite; invite, join, leave, rejoin", async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { TestHomeserver } from "../support/homeserver.ts";
-import { clientFor, enc, registerUsers, startRoomsHomeserver, txn, type Account } from "./helpers.ts";
+import { clientFor, enc, publicRoomWith, registerUsers, startRoomsHomeserver, txn, type Account } from "./helpers.ts";
 
 let t: TestHomeserver;
 let alice: Account;
@@ -10,8 +10,7 @@ let roomId: string;
 beforeAll(async () => {
   t = await startRoomsHomeserver();
   [alice, bob] = await registerUsers(t, "alice", "bob");
-  roomId = (await clientFor(t, alice)("POST", "/createRoom", { preset: "public_chat" })).body.room_id;
-  await clientFor(t, bob)("POST", `/rooms/${enc(roomId)}/join`, {});
+  roomId = await publicRoomWith(t, alice, bob);
 });
 afterAll(() => t.stop());
 

@@ -2,37 +2,24 @@
 // HTTP: create, invite, join, chat, redact, leave, read the history back.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import * as sdk from "matrix-js-sdk";
-import { logger as sdkLogger, type Logger } from "matrix-js-sdk/lib/logger";
 import type { TestHomeserver } from "../support/homeserver.ts";
+import { SdkClients } from "../support/sdk.ts";
 import { registerUsers, startRoomsHomeserver, type Account } from "./helpers.ts";
 
 let t: TestHomeserver;
 let alice: Account;
 let bob: Account;
+const clients = new SdkClients();
 
 beforeAll(async () => {
   // The SDK's own queues log through the root logger: keep the console quiet.
-  const root = sdkLogger as unknown as { methodFactory: (name: string) => (...msg: unknown[]) => void; rebuild(): void };
-  root.methodFactory = (name) => (name === "error" ? quietLogger.error : () => {});
-  root.rebuild();
+  clients.captureRootLogger();
   t = await startRoomsHomeserver();
   [alice, bob] = await registerUsers(t, "alice", "bob");
 });
 afterAll(() => t.stop());
 
-const sdkErrors: string[] = [];
-const quietLogger: Logger = {
-  trace() {},
-  debug() {},
-  info() {},
-  warn() {},
-  error: (...msg: unknown[]) => void sdkErrors.push(msg.map(String).join(" ")),
-  getChild: () => quietLogger,
-};
-
-function client(a: Account): sdk.MatrixClient {
-  return sdk.createClient({ baseUrl: t.baseUrl, userId: a.userId, accessToken: a.accessToken, deviceId: a.deviceId, logger: quietLogger });
-}
+const client = (a: Account) => clients.create(t.baseUrl, a);
 
 test("two users chat with matrix-js-sdk", async () => {
   const a = client(alice);
@@ -71,5 +58,5 @@ test("two users chat with matrix-js-sdk", async () => {
   expect(fetched.content).toMatchObject({ body: "Hi Alice", msgtype: "m.text" });
   const state = await a.roomState(roomId);
   expect(state.find((e) => e.type === "m.room.name")?.content.name).toBe("SDK room");
-  expect(sdkErrors).toEqual([]);
+  expect(clients.errors).toEqual([]);
 });

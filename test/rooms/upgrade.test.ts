@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { FakeClock } from "../../src/observability/clock.ts";
 import type { TestHomeserver } from "../support/homeserver.ts";
-import { clientFor, enc, registerUsers, startRoomsHomeserver, type Account } from "./helpers.ts";
+import { clientFor, createRoomAs, enc, expectStatus, registerUsers, roomPath as room, startRoomsHomeserver, type Account } from "./helpers.ts";
 
 let t: TestHomeserver;
 let clock: FakeClock;
@@ -21,18 +21,7 @@ beforeAll(async () => {
 afterAll(() => t.stop());
 
 const as = (who: Account) => clientFor(t, who);
-const room = (id: string) => `/rooms/${enc(id)}`;
-
-function expectStatus(res: { status: number; body: any }, status: number, errcode?: string) {
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  if (errcode) expect(res.body.errcode).toBe(errcode);
-}
-
-async function createRoom(body: Record<string, unknown> = {}, who = alice): Promise<string> {
-  const res = await as(who)("POST", "/createRoom", body);
-  expectStatus(res, 200);
-  return res.body.room_id;
-}
+const createRoom = (body: Record<string, unknown> = {}, who = alice) => createRoomAs(as(who), body);
 
 async function upgrade(roomId: string, body: Record<string, unknown> = { new_version: "12" }, who = alice): Promise<string> {
   const res = await as(who)("POST", `${room(roomId)}/upgrade`, body);

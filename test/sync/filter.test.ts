@@ -1,16 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { MatrixError } from "../../src/http/errors.ts";
+import { errorOf } from "../support/matrix-error.ts";
 import { isInlineFilter, parseFilter, parseInlineFilter } from "../../src/sync/filter.ts";
-
-function errorOf(fn: () => unknown): { status: number; errcode: string; message: string } {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof MatrixError) return { status: e.status, errcode: e.errcode, message: e.message };
-    throw e;
-  }
-  throw new Error("expected a MatrixError");
-}
 
 const specExample = {
   room: {

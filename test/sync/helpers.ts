@@ -1,14 +1,27 @@
 import type { TestHomeserver, TestHomeserverOptions } from "../support/homeserver.ts";
-import { startRoomsHomeserver, registerUsers, clientFor, enc, txn, type Account } from "../rooms/helpers.ts";
+import { startRoomsHomeserver, registerUsers, clientFor, enc, txn, type Account, type Client } from "../rooms/helpers.ts";
 
-export { registerUsers, clientFor, enc, txn, type Account };
+export { registerUsers, clientFor, enc, txn, type Account, type Client };
 
 /** A homeserver with open registration and limits no sync test trips. */
 export function startSyncHomeserver(opts: TestHomeserverOptions = {}): Promise<TestHomeserver> {
   return startRoomsHomeserver(opts);
 }
 
-export type Client = ReturnType<typeof clientFor>;
+/** A user of one test, with a client. */
+export interface SyncUser {
+  userId: string;
+  c: Client;
+}
+
+let userSeq = 0;
+
+/** Fresh users for one test, with clients: their names get a number, so no two tests share a user. */
+export async function freshUsers(t: TestHomeserver, ...names: string[]): Promise<SyncUser[]> {
+  const n = ++userSeq;
+  const accounts = await registerUsers(t, ...names.map((x) => `${x}${n}`));
+  return accounts.map((a) => ({ userId: a.userId, c: clientFor(t, a) }));
+}
 
 /**
  * GET /sync with query parameters; fails the test on a non-200 answer. Presence
@@ -34,6 +47,13 @@ export async function createRoom(client: Client, body: Record<string, unknown> =
 export async function join(client: Client, roomId: string): Promise<void> {
   const r = await client("POST", `/rooms/${enc(roomId)}/join`, {});
   if (r.status !== 200) throw new Error(`join failed: ${r.status} ${JSON.stringify(r.body)}`);
+}
+
+/** A private room created by `owner` (with `body`) that the others were invited to and joined. */
+export async function sharedRoom(owner: Client, others: SyncUser[], body: Record<string, unknown> = {}): Promise<string> {
+  const roomId = await createRoom(owner, { preset: "private_chat", invite: others.map((o) => o.userId), ...body });
+  for (const o of others) await join(o.c, roomId);
+  return roomId;
 }
 
 export async function send(client: Client, roomId: string, body: string, extra: Record<string, unknown> = {}): Promise<string> {

@@ -1,20 +1,15 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TestHomeserver } from "../support/homeserver.ts";
-import { bodies, clientFor, createRoom, enc, join, registerUsers, send, startSyncHomeserver, sync, txn, type Client } from "./helpers.ts";
+import { bodies, createRoom, enc, freshUsers, join, send, startSyncHomeserver, sync, txn, type Client } from "./helpers.ts";
 
 let t: TestHomeserver;
-let seq = 0;
 
 beforeAll(async () => {
   t = await startSyncHomeserver();
 });
 afterAll(() => t.stop());
 
-async function users(...names: string[]): Promise<Array<{ userId: string; c: Client }>> {
-  const n = ++seq;
-  const accounts = await registerUsers(t, ...names.map((x) => `${x}${n}`));
-  return accounts.map((a) => ({ userId: a.userId, c: clientFor(t, a) }));
-}
+const users = (...names: string[]) => freshUsers(t, ...names);
 
 async function knockableRoom(owner: Client): Promise<string> {
   return createRoom(owner, {

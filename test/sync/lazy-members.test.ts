@@ -3,29 +3,20 @@ import { FakeClock } from "../../src/observability/clock.ts";
 import { LazyMembersCache } from "../../src/sync/lazy-members.ts";
 import { login } from "../accounts/helpers.ts";
 import type { TestHomeserver } from "../support/homeserver.ts";
-import { bodies, clientFor, createRoom, enc, join, registerUsers, send, startSyncHomeserver, sync, type Client } from "./helpers.ts";
+import { bodies, clientFor, enc, freshUsers, join, send, sharedRoom as joinedRoom, startSyncHomeserver, sync, type Client, type SyncUser } from "./helpers.ts";
 
 let t: TestHomeserver;
-let seq = 0;
 
 beforeAll(async () => {
   t = await startSyncHomeserver();
 });
 afterAll(() => t.stop());
 
-async function users(...names: string[]): Promise<Array<{ userId: string; c: Client }>> {
-  const n = ++seq;
-  const accounts = await registerUsers(t, ...names.map((x) => `${x}${n}`));
-  return accounts.map((a) => ({ userId: a.userId, c: clientFor(t, a) }));
-}
+const users = (...names: string[]) => freshUsers(t, ...names);
 
-/**
- * A room created by `owner` that the others joined, then a few messages of the
- * owner's, so a first sync's timeline (limit 5) holds none of the joins.
- */
-async function sharedRoom(owner: Client, others: Array<{ userId: string; c: Client }>, body: Record<string, unknown> = {}): Promise<string> {
-  const roomId = await createRoom(owner, { preset: "private_chat", invite: others.map((o) => o.userId), ...body });
-  for (const o of others) await join(o.c, roomId);
+/** The helpers' sharedRoom, then a few messages of the owner's, so a first sync's timeline (limit 5) holds none of the joins. */
+async function sharedRoom(owner: Client, others: SyncUser[], body: Record<string, unknown> = {}): Promise<string> {
+  const roomId = await joinedRoom(owner, others, body);
   for (let i = 0; i < 5; i++) await send(owner, roomId, `pad${i}`);
   return roomId;
 }

@@ -1,43 +1,18 @@
 // matrix-js-sdk clients living on /sync: what Element Web does, minus the UI.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as sdk from "matrix-js-sdk";
-import { logger as sdkLogger, type Logger } from "matrix-js-sdk/lib/logger";
+import { logger as sdkLogger } from "matrix-js-sdk/lib/logger";
 import type { TestHomeserver } from "../support/homeserver.ts";
+import { SdkClients } from "../support/sdk.ts";
 import { registerUsers, startSyncHomeserver, type Account } from "./helpers.ts";
 
 let t: TestHomeserver;
-const clients: sdk.MatrixClient[] = [];
-const sdkErrors: string[] = [];
-
-const quietLogger: Logger = {
-  trace() {},
-  debug() {},
-  info() {},
-  warn() {},
-  error: (...msg: unknown[]) => void sdkErrors.push(msg.map(String).join(" ")),
-  getChild: () => quietLogger,
-};
-
-async function waitFor<T>(what: string, fn: () => T | undefined | false | null, timeoutMs = 15_000): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}; SDK errors: ${sdkErrors.slice(-5).join(" | ")}`);
-    await Bun.sleep(20);
-  }
-}
+const clients = new SdkClients();
+const { waitFor } = clients;
 
 /** Starts a client and resolves once it reached PREPARED, recording every sync state it passes. */
 async function startClient(account: Account, opts: sdk.IStartClientOpts = {}): Promise<{ client: sdk.MatrixClient; states: string[] }> {
-  const client = sdk.createClient({
-    baseUrl: t.baseUrl,
-    userId: account.userId,
-    accessToken: account.accessToken,
-    deviceId: account.deviceId,
-    logger: quietLogger,
-  });
-  clients.push(client);
+  const client = clients.create(t.baseUrl, account);
   const states: string[] = [];
   const prepared = new Promise<void>((resolve) => {
     client.on(sdk.ClientEvent.Sync, (state) => {
@@ -65,7 +40,7 @@ beforeAll(async () => {
   t = await startSyncHomeserver();
 });
 afterAll(async () => {
-  for (const c of clients) c.stopClient();
+  clients.stopAll();
   await t.stop();
 });
 

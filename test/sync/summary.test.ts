@@ -1,33 +1,22 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TestHomeserver } from "../support/homeserver.ts";
-import { clientFor, createRoom, enc, join, registerUsers, send, startSyncHomeserver, sync, type Client } from "./helpers.ts";
+import { enc, freshUsers, join, send, sharedRoom, startSyncHomeserver, sync, txn } from "./helpers.ts";
 
 let t: TestHomeserver;
-let seq = 0;
 
 beforeAll(async () => {
   t = await startSyncHomeserver();
 });
 afterAll(() => t.stop());
 
-async function users(...names: string[]): Promise<Array<{ userId: string; c: Client }>> {
-  const n = ++seq;
-  const accounts = await registerUsers(t, ...names.map((x) => `${x}${n}`));
-  return accounts.map((a) => ({ userId: a.userId, c: clientFor(t, a) }));
-}
-
-async function sharedRoom(owner: Client, others: Array<{ userId: string; c: Client }>, body: Record<string, unknown> = {}): Promise<string> {
-  const roomId = await createRoom(owner, { preset: "private_chat", invite: others.map((o) => o.userId), ...body });
-  for (const o of others) await join(o.c, roomId);
-  return roomId;
-}
+const users = (...names: string[]) => freshUsers(t, ...names);
 
 describe("room summary", () => {
   test("heroes are sent only when the room has neither a name nor a canonical alias", async () => {
     const [alice, bob] = await users("alice", "bob");
     const unnamed = await sharedRoom(alice!.c, [bob!]);
     const named = await sharedRoom(alice!.c, [bob!], { name: "Named" });
-    const aliased = await sharedRoom(alice!.c, [bob!], { room_alias_name: `summary${seq}` });
+    const aliased = await sharedRoom(alice!.c, [bob!], { room_alias_name: `summary_${txn()}` });
     const emptyName = await sharedRoom(alice!.c, [bob!], { name: "Soon empty" });
     expect((await alice!.c("PUT", `/rooms/${enc(emptyName)}/state/m.room.name/`, { name: "" })).status).toBe(200);
 

@@ -1,29 +1,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TestHomeserver } from "../support/homeserver.ts";
-import { bodies, clientFor, createRoom, enc, join, registerUsers, send, startSyncHomeserver, sync, type Client } from "./helpers.ts";
+import { bodies, clientFor, createRoom, enc, freshUsers, join, registerUsers, send, sharedRoom, startSyncHomeserver, sync, txn } from "./helpers.ts";
 import { startRestartableHomeserver } from "./restartable.ts";
 
 let t: TestHomeserver;
-let seq = 0;
 
 beforeAll(async () => {
   t = await startSyncHomeserver();
 });
 afterAll(() => t.stop());
 
-/** Fresh users for one test, with clients. */
-async function users(...names: string[]): Promise<Array<{ userId: string; c: Client }>> {
-  const n = ++seq;
-  const accounts = await registerUsers(t, ...names.map((x) => `${x}${n}`));
-  return accounts.map((a) => ({ userId: a.userId, c: clientFor(t, a) }));
-}
-
-/** A room created by `owner` that the others joined. */
-async function sharedRoom(owner: Client, others: Array<{ userId: string; c: Client }>, body: Record<string, unknown> = {}): Promise<string> {
-  const roomId = await createRoom(owner, { preset: "private_chat", invite: others.map((o) => o.userId), ...body });
-  for (const o of others) await join(o.c, roomId);
-  return roomId;
-}
+const users = (...names: string[]) => freshUsers(t, ...names);
 
 describe("initial sync", () => {
   test("has the joined room's state, timeline, summary, the push rules and a next_batch", async () => {
@@ -394,7 +381,7 @@ describe("streams of other modules", () => {
     const first = await sync(bob!.c);
     const waiting = sync(bob!.c, { since: first.next_batch, timeout: 10_000 });
     await Bun.sleep(20);
-    const put = await alice!.c("PUT", `/sendToDevice/m.test/t${seq}`, { messages: { [bob!.userId]: { [me.body.device_id]: { hello: "bob" } } } });
+    const put = await alice!.c("PUT", `/sendToDevice/m.test/${txn()}`, { messages: { [bob!.userId]: { [me.body.device_id]: { hello: "bob" } } } });
     expect(put.status).toBe(200);
     const body = await waiting;
     expect(body.to_device.events).toEqual([{ type: "m.test", sender: alice!.userId, content: { hello: "bob" } }]);

@@ -1,5 +1,6 @@
 import { and, eq, gt, inArray, lte } from "drizzle-orm";
 import type { Database } from "../database.ts";
+import { joinedUsersOfRooms } from "./sync-reads.ts";
 
 const CHUNK = 500;
 
@@ -32,17 +33,8 @@ export class E2eeRoomSharingStore {
   }
 
   /** Users joined to any of `roomIds`. */
-  async joinedMembers(roomIds: string[]): Promise<Set<string>> {
-    const m = this.database.tables.roomMemberships;
-    const out = new Set<string>();
-    for (let i = 0; i < roomIds.length; i += CHUNK) {
-      const rows = await this.database.db
-        .selectDistinct({ userId: m.userId })
-        .from(m)
-        .where(and(inArray(m.roomId, roomIds.slice(i, i + CHUNK)), eq(m.membership, "join")));
-      for (const r of rows) out.add(r.userId);
-    }
-    return out;
+  joinedMembers(roomIds: string[]): Promise<Set<string>> {
+    return joinedUsersOfRooms(this.database, roomIds);
   }
 
   /** Every user sharing a joined room with `userId` (including `userId` when joined anywhere). */

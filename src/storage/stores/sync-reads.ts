@@ -145,17 +145,8 @@ export class SyncReadsStore {
   }
 
   /** Users joined to any of the rooms (for presence). */
-  async joinedUsersOf(roomIds: readonly string[]): Promise<Set<string>> {
-    const m = this.database.tables.roomMemberships;
-    const out = new Set<string>();
-    for (let i = 0; i < roomIds.length; i += CHUNK) {
-      const rows = await this.database.db
-        .selectDistinct({ userId: m.userId })
-        .from(m)
-        .where(and(inArray(m.roomId, roomIds.slice(i, i + CHUNK)), eq(m.membership, "join")));
-      for (const r of rows) out.add(r.userId);
-    }
-    return out;
+  joinedUsersOf(roomIds: readonly string[]): Promise<Set<string>> {
+    return joinedUsersOfRooms(this.database, roomIds);
   }
 
   /** Which of `userIds` are joined to at least one of `roomIds`. */
@@ -180,4 +171,18 @@ export class SyncReadsStore {
     }
     return out;
   }
+}
+
+/** Users joined to any of `roomIds`; device-list tracking (E2eeRoomSharingStore) asks the same. */
+export async function joinedUsersOfRooms(database: Database, roomIds: readonly string[]): Promise<Set<string>> {
+  const m = database.tables.roomMemberships;
+  const out = new Set<string>();
+  for (let i = 0; i < roomIds.length; i += CHUNK) {
+    const rows = await database.db
+      .selectDistinct({ userId: m.userId })
+      .from(m)
+      .where(and(inArray(m.roomId, roomIds.slice(i, i + CHUNK)), eq(m.membership, "join")));
+    for (const r of rows) out.add(r.userId);
+  }
+  return out;
 }
