@@ -4,9 +4,9 @@
  * Start time = spawn to the first answered GET /_matrix/client/versions, on a
  * fresh SQLite database each run (migrations and key generation included).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { startBinary } from "../src/build/start-binary.ts";
 
 const binary = resolve(import.meta.dir, "../dist/hearth");
 if (!existsSync(binary)) {
@@ -22,28 +22,11 @@ function rssMb(pid: number): number {
 }
 
 async function once(): Promise<{ startMs: number; idleRssMb: number }> {
-  const dir = mkdtempSync(join(tmpdir(), "hearth-bench-"));
-  const port = 30000 + Math.floor(Math.random() * 20000);
-  Bun.spawnSync([binary, "generate-config", "--server-name", "bench.test", "--config", "hs.yaml"], { cwd: dir });
-  const cfg = join(dir, "hs.yaml");
-  writeFileSync(cfg, readFileSync(cfg, "utf8").replace("port: 8008", `port: ${port}`));
-  const t0 = performance.now();
-  const proc = Bun.spawn([binary, "--config", cfg], { cwd: dir, stdout: "ignore", stderr: "ignore" });
-  let startMs = -1;
-  for (let i = 0; i < 2000 && startMs < 0; i++) {
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/_matrix/client/versions`);
-      if (r.ok) startMs = performance.now() - t0;
-    } catch {
-      await Bun.sleep(2);
-    }
-  }
+  const server = await startBinary(binary);
   await Bun.sleep(2000);
-  const idleRssMb = rssMb(proc.pid);
-  proc.kill("SIGTERM");
-  await proc.exited;
-  rmSync(dir, { recursive: true, force: true });
-  return { startMs, idleRssMb };
+  const idleRssMb = rssMb(server.proc.pid);
+  await server.stop();
+  return { startMs: server.startMs, idleRssMb };
 }
 
 const results = [];

@@ -142,6 +142,9 @@ async function run(givenPaths: string[], generateMissing: boolean, dataDir: stri
       );
     });
   }
+  // dist/hearth starts with raised JIT tier-up thresholds (src/build/build-binary.ts) so run-once
+  // start-up code stays interpreted; requests get the normal JIT from here on.
+  Bun.unsafe.setJITPolicy(1);
   // Start-up (config, migrations, route tables) leaves garbage behind; collect it once
   // so an idle server's RSS reflects what it keeps, not what it did to start.
   homeservers[0]?.clock.callLater(1000, () => {
@@ -162,8 +165,9 @@ async function run(givenPaths: string[], generateMissing: boolean, dataDir: stri
 
 /** How to invoke this program again: the binary itself, or Bun on the source file. */
 function selfCommand(): string {
-  // Files of a `bun build --compile` executable live under /$bunfs/.
-  return import.meta.path.startsWith("/$bunfs") ? process.execPath : `npx bun ${Bun.main}`;
+  // Files of a `bun build --compile` executable live under /$bunfs/. Bun.main, not
+  // import.meta.path: with --bytecode the latter is the source path at build time.
+  return Bun.main.startsWith("/$bunfs") ? process.execPath : `npx bun ${Bun.main}`;
 }
 
 async function migrateOnly(path: string): Promise<void> {
