@@ -5,6 +5,7 @@ import { createRealClock, type Clock, type LoopingCall } from "./observability/c
 import { BackgroundProcesses } from "./observability/background.ts";
 import { runInLogContext } from "./observability/log-context.ts";
 import { startDbProfiling } from "./observability/db-profiling.ts";
+import { startSqliteOptimize } from "./storage/sqlite-optimize.ts";
 import type { LoggingSetup } from "./observability/logging.ts";
 import { openDatabase, type Database } from "./storage/database.ts";
 import { migrateDatabase } from "./storage/migrate.ts";
@@ -66,6 +67,7 @@ export function createHomeserver(config: HomeserverConfig, opts: HomeserverOptio
   let services: Services | undefined;
   let appFetch: ((req: Request, env: HttpBindings) => Response | Promise<Response>) | undefined;
   let profiling: LoopingCall | undefined;
+  let optimizing: LoopingCall | undefined;
   let state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
 
   const inStartup = <T>(fn: () => Promise<T>) => runInLogContext({ server_name: serverName, request: "startup" }, fn);
@@ -111,6 +113,7 @@ export function createHomeserver(config: HomeserverConfig, opts: HomeserverOptio
         if (opts.listen !== false) listen(config.listeners);
         clock.start();
         profiling = startDbProfiling(clock, database.stats);
+        optimizing = await startSqliteOptimize(clock, database);
         background.start();
         state = "running";
       } catch (err) {
@@ -168,6 +171,7 @@ export function createHomeserver(config: HomeserverConfig, opts: HomeserverOptio
   async function release(): Promise<void> {
     await Promise.all(detachListeners.splice(0).map((detach) => detach()));
     profiling?.stop();
+    optimizing?.stop();
     clock.shutdown();
     await background.shutdown();
     for (const fn of services?.onStop ?? []) {
