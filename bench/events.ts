@@ -1,13 +1,14 @@
 /**
- * Events sent per second into one room by 1, 10 and 50 concurrent senders, and the
- * latency of a /messages page of 100, over HTTP. The homeserver runs in this process;
- * the load generator runs in a subprocess (this file with --client), so client and
- * server each get a core on a 2-core machine.
+ * Events sent per second into one room (50 members) by 1, 10 and 50 concurrent senders,
+ * and the latency of a /messages page of 100, over HTTP. The homeserver runs in this
+ * process; the load generator is wrk when it is installed (`apt install wrk`), else this
+ * file with --client in a subprocess (BENCH_CLIENT=bun forces it).
  *
  *   ./node_modules/.bin/bun bench/events.ts                 # SQLite
  *   HEARTH_BENCH_POSTGRES=postgres://postgres@127.0.0.1:5432/test ./node_modules/.bin/bun bench/events.ts
  *
- * Env: BENCH_SECONDS (per scenario, default 5), BENCH_CONCURRENCY (e.g. "1,10,50").
+ * Env: BENCH_SECONDS (per run, default 5), BENCH_REPEATS (runs per scenario, default 3),
+ * BENCH_CONCURRENCY (e.g. "1,10,50"). Rows give the median run, with the range of rates.
  */
 import { join } from "node:path";
 import { parseConfig } from "../src/config/load.ts";
@@ -117,27 +118,87 @@ async function runServer(label: string, database: Record<string, unknown>, dir: 
 
     const seconds = Number(process.env.BENCH_SECONDS ?? 5);
     const levels = (process.env.BENCH_CONCURRENCY ?? "1,10,50").split(",").map(Number);
+    // This machine's speed drifts by a quarter between runs: each figure is the median
+    // of `repeats` runs, with the range beside it.
+    const repeats = Number(process.env.BENCH_REPEATS ?? 3);
+    const wrk = process.env.BENCH_CLIENT === "bun" ? null : Bun.which("wrk");
+    const generator = wrk ? "wrk" : "bun client";
     for (const concurrency of levels) {
-      const job: ClientJob = { baseUrl, roomId, tokens, concurrency, seconds, messagesPages: concurrency === levels.at(-1) ? 200 : 0 };
-      const proc = Bun.spawn([process.execPath, import.meta.path, "--client", JSON.stringify(job)], { stdout: "pipe", stderr: "inherit" });
-      const out = await new Response(proc.stdout).text();
-      if ((await proc.exited) !== 0) throw new Error("load generator failed");
-      const result = JSON.parse(out.trim().split("\n").at(-1)!) as ClientResult;
-      const rate = result.sent / result.seconds;
-      rows.push(
-        `| ${label} | ${concurrency} | ${rate.toFixed(0)} | ${percentile(result.latenciesMs, 50).toFixed(2)} | ${percentile(result.latenciesMs, 99).toFixed(2)} | ${result.errors} |`,
-      );
-      if (result.pageLatenciesMs.length > 0) {
-        rows.push(
-          `| ${label} | /messages limit=100 (${result.pageLatenciesMs.length}×) | - | ${percentile(result.pageLatenciesMs, 50).toFixed(2)} | ${percentile(result.pageLatenciesMs, 99).toFixed(2)} | 0 |`,
-        );
+      const runs: SendRun[] = [];
+      for (let r = 0; r < repeats; r++) {
+        const job: ClientJob = { baseUrl, roomId, tokens, concurrency, seconds, messagesPages: 0 };
+        runs.push(wrk ? await wrkRun(wrk, job, dir) : sendRunOf(await clientProcess(job)));
       }
+      runs.sort((a, b) => a.rate - b.rate);
+      const median = runs[Math.floor(runs.length / 2)]!;
+      const range = runs.length > 1 ? ` (${runs[0]!.rate.toFixed(0)}–${runs.at(-1)!.rate.toFixed(0)})` : "";
+      const errors = runs.reduce((n, r) => n + r.errors, 0);
+      rows.push(`| ${label} | ${concurrency} (${generator}) | ${median.rate.toFixed(0)}${range} | ${median.p50Ms.toFixed(2)} | ${median.p99Ms.toFixed(2)} | ${errors} |`);
     }
+    const pages = (await clientProcess({ baseUrl, roomId, tokens, concurrency: 0, seconds: 0, messagesPages: 200 })).pageLatenciesMs;
+    rows.push(`| ${label} | /messages limit=100 (${pages.length}×) | - | ${percentile(pages, 50).toFixed(2)} | ${percentile(pages, 99).toFixed(2)} | 0 |`);
   } finally {
     server.stop(true);
     await hs.stop();
   }
   return rows;
+}
+
+interface SendRun {
+  rate: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
+/** The Bun load generator, in a subprocess (this file with --client). */
+async function clientProcess(job: ClientJob): Promise<ClientResult> {
+  const proc = Bun.spawn([process.execPath, import.meta.path, "--client", JSON.stringify(job)], { stdout: "pipe", stderr: "inherit" });
+  const out = await new Response(proc.stdout).text();
+  if ((await proc.exited) !== 0) throw new Error("load generator failed");
+  return JSON.parse(out.trim().split("\n").at(-1)!) as ClientResult;
+}
+
+function sendRunOf(result: ClientResult): SendRun {
+  return {
+    rate: result.sent / result.seconds,
+    p50Ms: percentile(result.latenciesMs, 50),
+    p99Ms: percentile(result.latenciesMs, 99),
+    errors: result.errors,
+  };
+}
+
+/**
+ * wrk as the load generator (one thread, `concurrency` connections): it needs a fraction
+ * of the CPU a JavaScript client does, which on a 2-core machine goes to the server.
+ * Each request sends as the next of the room's members, with a fresh transaction id.
+ */
+async function wrkRun(wrk: string, job: ClientJob, dir: string): Promise<SendRun> {
+  const script = join(dir, "send.lua");
+  await Bun.write(
+    script,
+    `local tokens = { ${job.tokens.map((t) => JSON.stringify(t)).join(", ")} }
+local path = ${JSON.stringify(`/_matrix/client/v3/rooms/${encodeURIComponent(job.roomId)}/send/m.room.message/`)}
+local run = ${JSON.stringify(`${process.pid}-${performance.now().toFixed(0)}`)}
+local counter = 0
+function request()
+  counter = counter + 1
+  local headers = { ["Authorization"] = "Bearer " .. tokens[(counter % #tokens) + 1], ["Content-Type"] = "application/json" }
+  return wrk.format("PUT", path .. run .. "-" .. counter, headers, '{"msgtype":"m.text","body":"message ' .. counter .. '"}')
+end
+`,
+  );
+  const proc = Bun.spawn([wrk, "-t", "1", "-c", String(job.concurrency), "-d", `${job.seconds}s`, "--latency", "-s", script, job.baseUrl], { stdout: "pipe", stderr: "inherit" });
+  const out = await new Response(proc.stdout).text();
+  if ((await proc.exited) !== 0) throw new Error(`wrk failed: ${out}`);
+  const ms = (label: string) => {
+    const m = out.match(new RegExp(`${label}\\s+([\\d.]+)(us|ms|s)`));
+    if (!m) throw new Error(`wrk printed no ${label} latency: ${out}`);
+    return Number(m[1]) * (m[2] === "us" ? 0.001 : m[2] === "s" ? 1000 : 1);
+  };
+  const total = Number(out.match(/(\d+) requests in/)?.[1] ?? 0);
+  const errors = Number(out.match(/Non-2xx or 3xx responses: (\d+)/)?.[1] ?? 0) + Number(out.match(/Socket errors:.*timeout (\d+)/)?.[1] ?? 0);
+  return { rate: Number(out.match(/Requests\/sec:\s+([\d.]+)/)?.[1] ?? 0) * (total > 0 ? (total - errors) / total : 0), p50Ms: ms("50%"), p99Ms: ms("99%"), errors };
 }
 
 async function post(baseUrl: string, path: string, token: string | undefined, body: unknown): Promise<Record<string, unknown>> {
