@@ -6,6 +6,7 @@ import sqlite2 from "../../drizzle/sqlite/0002_push_retention_ts.sql" with { typ
 import postgres0 from "../../drizzle/postgres/0000_init.sql" with { type: "text" };
 import postgres1 from "../../drizzle/postgres/0001_event_txn_ids_created.sql" with { type: "text" };
 import postgres2 from "../../drizzle/postgres/0002_push_retention_ts.sql" with { type: "text" };
+import postgres3 from "../../drizzle/postgres/0003_pg_partial_indexes.sql" with { type: "text" };
 
 export interface Migration { tag: string; sql: string }
 
@@ -19,4 +20,5 @@ export const postgresMigrations: Migration[] = [
   { tag: "0000_init", sql: postgres0 },
   { tag: "0001_event_txn_ids_created", sql: postgres1 },
   { tag: "0002_push_retention_ts", sql: postgres2 },
+  { tag: "0003_pg_partial_indexes", sql: postgres3 },
 ];

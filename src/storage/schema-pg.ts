@@ -49,7 +49,9 @@ function toPgTable(table: SQLiteTable) {
     for (const idx of cfg.indexes) {
       const ic = idx.config;
       const [first, ...rest] = cols(ic.columns as Array<{ name: string }>);
-      extras.push((ic.unique ? uniqueIndex(ic.name) : index(ic.name)).on(first, ...rest));
+      const built = (ic.unique ? uniqueIndex(ic.name) : index(ic.name)).on(first, ...rest);
+      // Partial indexes stay partial (their condition is plain SQL both databases read).
+      extras.push(ic.where ? built.where(ic.where) : built);
     }
     for (const uq of cfg.uniqueConstraints) {
       const [first, ...rest] = cols(uq.columns);
