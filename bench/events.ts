@@ -11,9 +11,8 @@
  * BENCH_CONCURRENCY (e.g. "1,10,50"). Rows give the median run, with the range of rates.
  */
 import { join } from "node:path";
-import { parseConfig } from "../src/config/load.ts";
-import { runOnEachDatabase } from "./support/databases.ts";
-import { createHomeserver } from "../src/homeserver.ts";
+import { runOnEachDatabase, type DatabaseSection } from "./support/databases.ts";
+import { registerUser, request, startBenchServer } from "./support/server.ts";
 
 interface ClientJob {
   baseUrl: string;
@@ -32,7 +31,6 @@ interface ClientResult {
   pageLatenciesMs: number[];
 }
 
-const BIG = { per_second: 1_000_000, burst_count: 1_000_000 };
 
 if (process.argv.includes("--client")) {
   const job = JSON.parse(process.argv[process.argv.indexOf("--client") + 1]!) as ClientJob;
@@ -87,34 +85,15 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function runServer(label: string, database: Record<string, unknown>, dir: string): Promise<string[]> {
-  const { config } = parseConfig(
-    {
-      server_name: "bench.local",
-      database,
-      signing_key_path: join(dir, `${label}.signing.key`),
-      enable_registration: true,
-      enable_registration_without_verification: true,
-      log_level: "warning",
-      rc_message: BIG,
-      rc_registration: BIG,
-      rc_joins: { local: BIG, remote: BIG },
-      rc_joins_per_room: BIG,
-      rc_room_creation: BIG,
-    },
-    join(dir, "homeserver.yaml"),
-  );
-  const hs = createHomeserver(config, { listen: false });
-  await hs.start();
-  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, idleTimeout: 255, fetch: (req, srv) => hs.fetch(req, srv) });
-  const baseUrl = `http://127.0.0.1:${server.port}`;
+async function runServer(label: string, database: DatabaseSection, dir: string): Promise<string[]> {
+  const { baseUrl, stop } = await startBenchServer(label, database, dir);
   const rows: string[] = [];
   try {
     const tokens: string[] = [];
-    for (let i = 0; i < 50; i++) tokens.push(await registerUser(baseUrl, `sender${i}`));
-    const create = await post(baseUrl, "/createRoom", tokens[0]!, { preset: "public_chat", name: "bench" });
+    for (let i = 0; i < 50; i++) tokens.push((await registerUser(baseUrl, `sender${i}`)).token);
+    const create = await request(baseUrl, "POST", "/createRoom", tokens[0]!, { preset: "public_chat", name: "bench" });
     const roomId = create.room_id as string;
-    for (const token of tokens.slice(1)) await post(baseUrl, `/rooms/${encodeURIComponent(roomId)}/join`, token, {});
+    for (const token of tokens.slice(1)) await request(baseUrl, "POST", `/rooms/${encodeURIComponent(roomId)}/join`, token, {});
 
     const seconds = Number(process.env.BENCH_SECONDS ?? 5);
     const levels = (process.env.BENCH_CONCURRENCY ?? "1,10,50").split(",").map(Number);
@@ -138,8 +117,7 @@ async function runServer(label: string, database: Record<string, unknown>, dir: 
     const pages = (await clientProcess({ baseUrl, roomId, tokens, concurrency: 0, seconds: 0, messagesPages: 200 })).pageLatenciesMs;
     rows.push(`| ${label} | /messages limit=100 (${pages.length}×) | - | ${percentile(pages, 50).toFixed(2)} | ${percentile(pages, 99).toFixed(2)} | 0 |`);
   } finally {
-    server.stop(true);
-    await hs.stop();
+    await stop();
   }
   return rows;
 }
@@ -199,27 +177,6 @@ end
   const total = Number(out.match(/(\d+) requests in/)?.[1] ?? 0);
   const errors = Number(out.match(/Non-2xx or 3xx responses: (\d+)/)?.[1] ?? 0) + Number(out.match(/Socket errors:.*timeout (\d+)/)?.[1] ?? 0);
   return { rate: Number(out.match(/Requests\/sec:\s+([\d.]+)/)?.[1] ?? 0) * (total > 0 ? (total - errors) / total : 0), p50Ms: ms("50%"), p99Ms: ms("99%"), errors };
-}
-
-async function post(baseUrl: string, path: string, token: string | undefined, body: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(`${baseUrl}/_matrix/client/v3${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  const json = (await res.json()) as Record<string, unknown>;
-  if (res.status !== 200 && res.status !== 401) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-async function registerUser(baseUrl: string, username: string): Promise<string> {
-  const first = await post(baseUrl, "/register", undefined, { username, password: "bench password" });
-  const done = await post(baseUrl, "/register", undefined, {
-    username,
-    password: "bench password",
-    auth: { type: "m.login.dummy", session: first.session },
-  });
-  return done.access_token as string;
 }
 
 const rows = await runOnEachDatabase("events", runServer);

@@ -9,35 +9,12 @@
  *
  * Env: BENCH_BANS (default 10000), BENCH_RUNS (rooms upgraded per database, default 3).
  */
-import { join } from "node:path";
-import { parseConfig } from "../src/config/load.ts";
-import { runOnEachDatabase } from "./support/databases.ts";
-import { createHomeserver, type Homeserver } from "../src/homeserver.ts";
+import { runOnEachDatabase, type DatabaseSection } from "./support/databases.ts";
+import { registerUser, request, startBenchServer } from "./support/server.ts";
+import type { Homeserver } from "../src/homeserver.ts";
 
-const BIG = { per_second: 1_000_000, burst_count: 1_000_000 };
 const BANS = Number(process.env.BENCH_BANS ?? 10_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-
-async function request(baseUrl: string, method: string, path: string, token: string | undefined, body?: unknown) {
-  const res = await fetch(`${baseUrl}/_matrix/client/v3${path}`, {
-    method,
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json()) as Record<string, any>;
-  if (res.status !== 200 && res.status !== 401) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-async function registerUser(baseUrl: string, username: string): Promise<{ userId: string; token: string }> {
-  const first = await request(baseUrl, "POST", "/register", undefined, { username, password: "bench password" });
-  const done = await request(baseUrl, "POST", "/register", undefined, {
-    username,
-    password: "bench password",
-    auth: { type: "m.login.dummy", session: first.session },
-  });
-  return { userId: done.user_id, token: done.access_token };
-}
 
 /** A room with some state and `BANS` bans, set up through the rooms service. */
 async function roomWithBans(hs: Homeserver, baseUrl: string, owner: { userId: string; token: string }, run: number): Promise<string> {
@@ -58,25 +35,8 @@ async function roomWithBans(hs: Homeserver, baseUrl: string, owner: { userId: st
   return roomId;
 }
 
-async function runServer(label: string, database: Record<string, unknown>, dir: string): Promise<string[]> {
-  const { config } = parseConfig(
-    {
-      server_name: "bench.local",
-      database,
-      signing_key_path: join(dir, `${label}.signing.key`),
-      enable_registration: true,
-      enable_registration_without_verification: true,
-      log_level: "warning",
-      rc_message: BIG,
-      rc_registration: BIG,
-      rc_room_creation: BIG,
-    },
-    join(dir, "homeserver.yaml"),
-  );
-  const hs = createHomeserver(config, { listen: false });
-  await hs.start();
-  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, idleTimeout: 255, fetch: (req, srv) => hs.fetch(req, srv) });
-  const baseUrl = `http://127.0.0.1:${server.port}`;
+async function runServer(label: string, database: DatabaseSection, dir: string): Promise<string[]> {
+  const { hs, baseUrl, stop } = await startBenchServer(label, database, dir);
   const rows: string[] = [];
   try {
     const owner = await registerUser(baseUrl, "owner");
@@ -92,8 +52,7 @@ async function runServer(label: string, database: Record<string, unknown>, dir: 
       rows.push(`| ${label} | ${BANS} | ${run + 1} | ${upgradeMs.toFixed(0)} | ${setupMs.toFixed(0)} |`);
     }
   } finally {
-    server.stop(true);
-    await hs.stop();
+    await stop();
   }
   return rows;
 }

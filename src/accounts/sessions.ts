@@ -48,6 +48,13 @@ export interface RefreshedSession {
 const earliest = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.min(a, b));
 
 /** Signs users in on a device: the device row, the access token and, when asked for, a refresh token. */
+/** A fresh refresh token and the row that stores it (hashed). */
+function newRefreshToken(userId: string, deviceId: string, expiryTs: number | null, sessionEnd: number | null, now: number) {
+  const token = generateToken("syr", localpartOf(userId));
+  const row = { tokenHash: hashToken(token), userId, deviceId, nextTokenHash: null, expiryTs, ultimateSessionExpiryTs: sessionEnd, createdTs: now };
+  return { token, row };
+}
+
 export class SessionService {
   /** Fired for every session issued (login, or registration that logs in): Synapse counts these as logins. */
   readonly onSessionCreated = new Listeners<SessionCreated>("session_created");
@@ -88,17 +95,9 @@ export class SessionService {
     }
     const accessUntil = earliest(now + l.refreshableAccessMs, sessionEnd)!;
     const refreshUntil = earliest(l.refreshTokenMs !== null ? now + l.refreshTokenMs : null, sessionEnd);
-    const refreshToken = generateToken("syr", localpartOf(userId));
-    const refreshTokenHash = hashToken(refreshToken);
-    await this.refreshTokens.insert({
-      tokenHash: refreshTokenHash,
-      userId,
-      deviceId,
-      nextTokenHash: null,
-      expiryTs: refreshUntil,
-      ultimateSessionExpiryTs: sessionEnd,
-      createdTs: now,
-    });
+    const { token: refreshToken, row: refreshRow } = newRefreshToken(userId, deviceId, refreshUntil, sessionEnd, now);
+    const refreshTokenHash = refreshRow.tokenHash;
+    await this.refreshTokens.insert(refreshRow);
     const accessToken = await this.accessTokens.issue(userId, deviceId, { validForMs: accessUntil - now, refreshTokenHash });
     log.info("Logged in {userId} on device {deviceId} with a refreshable token", { userId, deviceId });
     await this.onSessionCreated.emit({ userId, deviceId, guest });
@@ -129,25 +128,12 @@ export class SessionService {
       if (sessionEnd < now) throw new MatrixError(403, "M_FORBIDDEN", "The session has expired and can no longer be refreshed");
     }
     const { userId, deviceId } = existing;
-    const newRefresh = generateToken("syr", localpartOf(userId));
-    const newRefreshHash = hashToken(newRefresh);
+    const { token: newRefresh, row: refreshRow } = newRefreshToken(userId, deviceId, refreshUntil, sessionEnd, now);
     const { token: accessToken, row } = this.accessTokens.mint(userId, deviceId, {
       ...(accessUntil !== null ? { validForMs: accessUntil - now } : {}),
-      refreshTokenHash: newRefreshHash,
+      refreshTokenHash: refreshRow.tokenHash,
     });
-    await this.refreshTokens.rotate(
-      oldHash,
-      {
-        tokenHash: newRefreshHash,
-        userId,
-        deviceId,
-        nextTokenHash: null,
-        expiryTs: refreshUntil,
-        ultimateSessionExpiryTs: sessionEnd,
-        createdTs: now,
-      },
-      row,
-    );
+    await this.refreshTokens.rotate(oldHash, refreshRow, row);
     return { accessToken, refreshToken: newRefresh, ...(accessUntil !== null ? { expiresInMs: accessUntil - now } : {}) };
   }
 }

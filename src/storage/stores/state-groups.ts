@@ -97,6 +97,7 @@ export class StateGroupsStore {
     prev: StateGroupInfo | null,
     changes: ReadonlyArray<StateKeyRef & { eventId: string }>,
   ): Promise<StateGroupInfo[]> {
+    if (changes.length === 0) return [];
     const groups: unknown[][] = [];
     const entries: unknown[][] = [];
     const infos: StateGroupInfo[] = [];

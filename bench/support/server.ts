@@ -1,0 +1,66 @@
+import { join } from "node:path";
+import { parseConfig } from "../../src/config/load.ts";
+import { createHomeserver, type Homeserver } from "../../src/homeserver.ts";
+import type { DatabaseSection } from "./databases.ts";
+
+const UNLIMITED = { per_second: 1_000_000, burst_count: 1_000_000 };
+
+export interface BenchServer {
+  hs: Homeserver;
+  baseUrl: string;
+  stop(): Promise<void>;
+}
+
+/** A homeserver in this process, served on an ephemeral port, with the rate limits out of the way. */
+export async function startBenchServer(label: string, database: DatabaseSection, dir: string): Promise<BenchServer> {
+  const { config } = parseConfig(
+    {
+      server_name: "bench.local",
+      database,
+      signing_key_path: join(dir, `${label}.signing.key`),
+      enable_registration: true,
+      enable_registration_without_verification: true,
+      log_level: "warning",
+      rc_message: UNLIMITED,
+      rc_registration: UNLIMITED,
+      rc_joins: { local: UNLIMITED, remote: UNLIMITED },
+      rc_joins_per_room: UNLIMITED,
+      rc_room_creation: UNLIMITED,
+    },
+    join(dir, "homeserver.yaml"),
+  );
+  const hs = createHomeserver(config, { listen: false });
+  await hs.start();
+  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, idleTimeout: 255, fetch: (req, srv) => hs.fetch(req, srv) });
+  return {
+    hs,
+    baseUrl: `http://127.0.0.1:${server.port}`,
+    async stop() {
+      server.stop(true);
+      await hs.stop();
+    },
+  };
+}
+
+/** A Client-Server API call; anything but 200 (or the 401 of a UIA step) throws. */
+export async function request(baseUrl: string, method: string, path: string, token: string | undefined, body?: unknown): Promise<Record<string, any>> {
+  const res = await fetch(`${baseUrl}/_matrix/client/v3${path}`, {
+    method,
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = (await res.json()) as Record<string, any>;
+  if (res.status !== 200 && res.status !== 401) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** Registers `username` through the dummy UIA flow. */
+export async function registerUser(baseUrl: string, username: string): Promise<{ userId: string; token: string }> {
+  const first = await request(baseUrl, "POST", "/register", undefined, { username, password: "bench password" });
+  const done = await request(baseUrl, "POST", "/register", undefined, {
+    username,
+    password: "bench password",
+    auth: { type: "m.login.dummy", session: first.session },
+  });
+  return { userId: done.user_id, token: done.access_token };
+}
