@@ -73,7 +73,8 @@ describe("homeserver lifecycle", () => {
     writeFileSync(join(dir, "hs.yaml"), readFileSync(join(dir, "hs.yaml"), "utf8").replace("port: 8008", `port: ${port}`));
     const proc = Bun.spawn([process.execPath, main, "--config", join(dir, "hs.yaml")], { stdout: "pipe", stderr: "pipe" });
     let body: any;
-    for (let i = 0; i < 100 && !body; i++) {
+    // A fresh process transpiles the whole source tree: give a loaded CI machine time.
+    for (let i = 0; i < 300 && !body; i++) {
       try {
         body = await (await fetch(`http://127.0.0.1:${port}/_matrix/client/versions`)).json();
       } catch {
@@ -86,5 +87,5 @@ describe("homeserver lifecycle", () => {
     const out = await new Response(proc.stdout).text();
     expect(out).toContain("register-user");
     expect(out).not.toMatch(/syt_[A-Za-z0-9]/);
-  });
+  }, 30_000);
 });
