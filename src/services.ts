@@ -141,7 +141,7 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
     notifier,
     defaultRoomVersion: deps.config.default_room_version,
   });
-  onStop.push(() => rooms.flush());
+  onStop.push(() => rooms.stop());
   onStop.push(rooms.txnIdPruner.start(deps.background));
   const directory = createDirectoryServices({ ...deps, serverName: deps.config.server_name, rooms, accountData: accounts.accountData });
   rooms.aliases = directory.aliases;

@@ -183,9 +183,64 @@ function locateProblem(value: unknown, path: string, lenient: boolean): void {
   }
 }
 
+/**
+ * The fast path: a copy with every object's keys inserted in canonical order, which the
+ * engine's own JSON.stringify then writes (about twice as fast as `encode`). It gives up
+ * (throws SLOW) on anything it cannot vouch for: objects with keys starting with a digit
+ * (engines list integer-like keys first, whatever the insertion order), numbers other
+ * than safe integers, and anything that is not JSON at all; `encode` decides those.
+ */
+function sortedCopy(value: unknown): unknown {
+  switch (typeof value) {
+    case "string":
+      if (!value.isWellFormed()) throw SLOW;
+      return value;
+    case "number":
+      if (!Number.isInteger(value) || Math.abs(value) > MAX_SAFE_INTEGER) throw SLOW;
+      return value;
+    case "boolean":
+      return value;
+    case "object": {
+      if (value === null) return null;
+      if (Array.isArray(value)) {
+        const out = new Array<unknown>(value.length);
+        for (let i = 0; i < value.length; i++) {
+          const item = value[i];
+          if (item === undefined) throw SLOW;
+          out[i] = sortedCopy(item);
+        }
+        return out;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) throw SLOW;
+      const record = value as Record<string, unknown>;
+      const keys = Object.keys(record);
+      if (keys.length > 1) sortKeys(keys);
+      const out: Record<string, unknown> = {};
+      for (const k of keys) {
+        const v = record[k];
+        if (v === undefined) continue;
+        const c = k.charCodeAt(0);
+        if ((c >= 48 && c <= 57) || !k.isWellFormed()) throw SLOW;
+        out[k] = sortedCopy(v);
+      }
+      return out;
+    }
+    default:
+      throw SLOW;
+  }
+}
+
+const SLOW = new Error("not for the fast path");
+
 /** Encodes `value` as canonical JSON. Throws CanonicalJsonError (a TypeError) if it cannot. */
 export function canonicalJson(value: unknown, opts: CanonicalJsonOptions = {}): string {
   const lenient = opts.lenientNumbers === true;
+  try {
+    return JSON.stringify(sortedCopy(value));
+  } catch (err) {
+    if (err !== SLOW) throw err;
+  }
   try {
     return encode(value, lenient);
   } catch (err) {

@@ -151,8 +151,18 @@ function toReferences(refs: EventReference[], roomVersion: RoomVersion): EventRe
 }
 
 /**
+ * Returns the unpadded base64 signature of the signable bytes. A deferring signer returns
+ * a placeholder of the same length (see `signaturePlaceholder`) and fills it in later.
+ */
+export type EventSigner = (signable: Uint8Array) => string;
+
+/** What a deferred signature stands in as until it is known: a signature's length. */
+export const signaturePlaceholder = encodeBase64(new Uint8Array(64));
+
+/**
  * Builds a new event: adds the content hash, signs the redacted form as `serverName`, and
  * derives the event id (v3+) or assigns `$<random>:<serverName>` inside the PDU (v1/v2).
+ * `signer` replaces signing here with `signingKey` (the id does not depend on signatures).
  * Throws TypeError for malformed input and CanonicalJsonError for non-canonical content.
  */
 export function buildEvent(
@@ -160,6 +170,7 @@ export function buildEvent(
   serverName: string,
   signingKey: SigningKey,
   randomEventIdLocalpart?: string,
+  signer?: EventSigner,
 ): { eventId: string; pdu: PDU } {
   const rv = input.roomVersion;
   const creating = input.type === "m.room.create";
@@ -203,7 +214,8 @@ export function buildEvent(
   const hashed = { ...unhashed, hashes: { sha256: encodeBase64(sha256(canonicalJsonBytes(toHash))) } };
   const { signatures: _s, unsigned: _u, ...signable } = redactEvent(hashed, rv) as Record<string, unknown>;
   const signed = canonicalJsonBytes(signable);
-  const signatures: Signatures = { [serverName]: { [signingKey.keyId]: encodeBase64(sign(signingKey, signed)) } };
+  const signature = signer ? signer(signed) : encodeBase64(sign(signingKey, signed));
+  const signatures: Signatures = { [serverName]: { [signingKey.keyId]: signature } };
   const pdu = { ...hashed, signatures } as unknown as PDU;
   const eventId = rv.eventIdInPdu ? (pdu.event_id as string) : eventIdFromReferenceHash(sha256(signed), rv);
   return { eventId, pdu };

@@ -1,13 +1,12 @@
 // Content hashes, reference hashes and hash-derived ids (server-server API "Signing Events",
 // room versions' "Event IDs", v12 room ids).
-import { createHash } from "node:crypto";
 import { decodeBase64, encodeBase64, encodeUrlSafeBase64 } from "./base64.ts";
 import { canonicalJsonBytes } from "./canonical-json.ts";
 import { redactEvent } from "./redaction.ts";
 import { ROOM_VERSIONS, type RoomVersion } from "./room-versions.ts";
 
 export function sha256(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash("sha256").update(bytes).digest());
+  return Bun.SHA256.hash(bytes) as Uint8Array;
 }
 
 // Numbers are encoded leniently: stored events of room versions 1-5 may hold floats or big

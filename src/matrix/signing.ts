@@ -26,9 +26,14 @@ export type Signatures = Record<string, Record<string, string>>;
 const PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
 const SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
 
-function privateKeyObject(seed: Uint8Array): KeyObject {
+/** The seed as a PKCS#8 DER private key (what node:crypto's createPrivateKey reads). */
+export function privateKeyDer(seed: Uint8Array): Buffer {
   if (seed.length !== 32) throw new TypeError("ed25519 seed must be 32 bytes");
-  return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: "der", type: "pkcs8" });
+  return Buffer.concat([PKCS8_PREFIX, seed]);
+}
+
+function privateKeyObject(seed: Uint8Array): KeyObject {
+  return createPrivateKey({ key: privateKeyDer(seed), format: "der", type: "pkcs8" });
 }
 
 function publicKeyObject(publicKey: Uint8Array): KeyObject {

@@ -4,7 +4,7 @@
 // head and advancing it nothing else may run, so concurrent sends chain correctly.
 import { AuthError, authorizeEvent, authStateKeysFor, selectAuthEvents } from "../matrix/auth-rules.ts";
 import { CanonicalJsonError, canonicalJson } from "../matrix/canonical-json.ts";
-import { buildEvent, eventSizeProblem, MAX_PDU_BYTES, stateKey, type PDU, type StateMap, type StoredEvent } from "../matrix/events.ts";
+import { buildEvent, eventSizeProblem, MAX_PDU_BYTES, stateKey, type EventSigner, type PDU, type StateMap, type StoredEvent } from "../matrix/events.ts";
 import type { SigningKey } from "../matrix/signing.ts";
 import { MatrixError, badJson, forbidden, tooLarge } from "../http/errors.ts";
 import type { EventToPersist } from "../storage/stores/event-persist.ts";
@@ -24,6 +24,8 @@ export interface BuildContext {
   serverName: string;
   signingKey: SigningKey;
   now: number;
+  /** Defers the signatures (bulk builds sign on a worker: see chain-signatures.ts). */
+  signer?: EventSigner;
 }
 
 export interface BuiltEvent {
@@ -107,6 +109,8 @@ export function buildOnHead(head: RoomHead, e: NewEvent, ctx: BuildContext): Bui
       },
       ctx.serverName,
       ctx.signingKey,
+      undefined,
+      ctx.signer,
     );
   } catch (err) {
     if (err instanceof CanonicalJsonError) throw badJson(`Event content is not valid canonical JSON: ${err.message}`);

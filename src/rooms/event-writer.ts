@@ -42,6 +42,8 @@ interface Submission {
   head: RoomHead;
   events: BuiltEvent[];
   create?: RoomToCreate;
+  /** Settles when the events may be written (their signatures are in). */
+  ready?: Promise<void>;
   resolve(result: PersistedEvent[]): void;
   reject(err: unknown): void;
 }
@@ -70,10 +72,16 @@ export class EventWriter {
     private readonly gather: () => Promise<void> = yieldToPendingIo,
   ) {}
 
-  /** Persists events built on `head` (in order, atomically with each other). */
-  submit(head: RoomHead, events: BuiltEvent[], create?: RoomToCreate): Promise<PersistedEvent[]> {
+  /**
+   * Persists events built on `head` (in order, atomically with each other), once `ready`
+   * settles; later submissions wait for them. A rejected `ready` fails them like a failed
+   * commit.
+   */
+  submit(head: RoomHead, events: BuiltEvent[], create?: RoomToCreate, ready?: Promise<void>): Promise<PersistedEvent[]> {
+    // Awaited by the drain, maybe only after it settles: not an unhandled rejection meanwhile.
+    ready?.catch(() => undefined);
     return new Promise((resolve, reject) => {
-      this.#queue.push({ head, events, create, resolve, reject });
+      this.#queue.push({ head, events, create, ready, resolve, reject });
       this.#draining ??= this.gather()
         .then(() => this.#drain())
         .finally(() => (this.#draining = null));
@@ -103,6 +111,16 @@ export class EventWriter {
       let size = 0;
       while (this.#queue.length > 0 && (batch.length === 0 || size + this.#queue[0]!.events.length <= this.maxBatchEvents)) {
         const next = this.#queue.shift()!;
+        if (next.ready) {
+          try {
+            await next.ready;
+          } catch (err) {
+            next.head.pending -= next.events.length;
+            this.heads.invalidate(next.head);
+            next.reject(err);
+            continue;
+          }
+        }
         if (next.head.invalid) {
           next.head.pending -= next.events.length;
           next.reject(new MatrixError(500, "M_UNKNOWN", "An earlier event in this room failed to persist"));

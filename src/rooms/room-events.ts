@@ -18,6 +18,9 @@ import {
   type NewEvent,
 } from "./event-builder.ts";
 import type { EventWriter } from "./event-writer.ts";
+import type { SigningPool } from "../matrix/signing-pool.ts";
+import type { EventSigner } from "../matrix/events.ts";
+import { BULK_SIGNING_MIN_EVENTS, ChainSignatures } from "./chain-signatures.ts";
 import type { RoomHead, RoomHeadCache } from "./room-head.ts";
 
 export interface CreatedEvent {
@@ -34,6 +37,8 @@ export interface RoomEventsDeps {
   clock: Clock;
   heads: RoomHeadCache;
   writer: EventWriter;
+  /** Signs long chains off the event loop; without it every event is signed as it is built. */
+  signingPool?: SigningPool;
 }
 
 /** A room held by one caller (see `RoomEvents.withRoomHeld`). */
@@ -114,8 +119,12 @@ export class RoomEvents {
         const duplicate = duplicateOf(head, events[0]!);
         if (duplicate) return [{ eventId: duplicate.eventId, roomId, pdu: duplicate.pdu }];
       }
-      const built = this.buildAll(head, events);
-      const persisted = await this.deps.writer.submit(head, built);
+      const { signingPool, serverName, signingKey } = this.deps;
+      const signatures =
+        signingPool && events.length >= BULK_SIGNING_MIN_EVENTS ? new ChainSignatures(signingPool, serverName, signingKey.keyId) : undefined;
+      const built = this.buildAll(head, events, signatures?.signer);
+      // Submitted at once, so the chain keeps its place in the queue; it commits once signed.
+      const persisted = await this.deps.writer.submit(head, built, undefined, signatures?.complete(built));
       return persisted.map((p) => ({ eventId: p.eventId, roomId, pdu: p.built.pdu, streamOrdering: p.streamOrdering }));
     }
   }
@@ -132,8 +141,8 @@ export class RoomEvents {
   }
 
   /** Builds a chain on `head`; on a refusal the head is left as it was. */
-  buildAll(head: RoomHead, events: NewEvent[]): BuiltEvent[] {
-    const ctx = { serverName: this.deps.serverName, signingKey: this.deps.signingKey, now: this.deps.clock.now() };
+  buildAll(head: RoomHead, events: NewEvent[], signer?: EventSigner): BuiltEvent[] {
+    const ctx = { serverName: this.deps.serverName, signingKey: this.deps.signingKey, now: this.deps.clock.now(), signer };
     if (events.length === 1) return [buildOnHead(head, events[0]!, ctx)];
     const snapshot = snapshotHead(head, events);
     const built: BuiltEvent[] = [];

@@ -7,6 +7,7 @@ import { getRoomVersion, type RoomVersion } from "../matrix/room-versions.ts";
 import type { EventNotifier } from "../notifier/notifier.ts";
 import type { Clock } from "../observability/clock.ts";
 import type { SigningKey } from "../matrix/signing.ts";
+import { SigningPool } from "../matrix/signing-pool.ts";
 import type { RateLimiters } from "../ratelimit/limiters.ts";
 import type { Database } from "../storage/database.ts";
 import { EventPersistStore } from "../storage/stores/event-persist.ts";
@@ -51,6 +52,8 @@ export class RoomService {
   readonly stores: { rooms: RoomsStore; events: EventsStore; stateGroups: StateGroupsStore; persist: EventPersistStore };
   readonly heads: RoomHeadCache;
   readonly writer: EventWriter;
+  /** Signs bulk builds on a worker thread (started on first use). */
+  readonly signingPool: SigningPool;
   /** The event creation pipeline: build, authorise, persist (for other concerns too). */
   readonly events: RoomEvents;
   readonly serializer: EventSerializer;
@@ -77,7 +80,15 @@ export class RoomService {
     };
     this.heads = new RoomHeadCache(this.stores.rooms, this.stores.stateGroups);
     this.writer = new EventWriter(this.stores.persist, this.heads, deps.notifier);
-    this.events = new RoomEvents({ serverName: deps.serverName, signingKey: deps.signingKey, clock, heads: this.heads, writer: this.writer });
+    this.signingPool = new SigningPool(deps.signingKey);
+    this.events = new RoomEvents({
+      serverName: deps.serverName,
+      signingKey: deps.signingKey,
+      clock,
+      heads: this.heads,
+      writer: this.writer,
+      signingPool: this.signingPool,
+    });
     this.serializer = new EventSerializer(this.stores.events, new RelationAggregatesStore(database), (roomId) => this.roomVersion(roomId));
     this.visibility = new VisibilityFilter(this.stores.stateGroups, this.stores.events);
     this.access = new RoomAccessChecker(this.heads, this.stores.rooms);
@@ -160,6 +171,12 @@ export class RoomService {
   /** Waits for queued events to commit (shutdown, tests). */
   flush(): Promise<void> {
     return this.writer.flush();
+  }
+
+  /** Shutdown: lets queued events commit, then stops the signing worker. */
+  async stop(): Promise<void> {
+    await this.writer.flush();
+    this.signingPool.close();
   }
 
   /** A canonical alias event's new aliases must exist and point to the room (400 M_BAD_ALIAS). */

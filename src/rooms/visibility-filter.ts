@@ -31,8 +31,7 @@ export class VisibilityFilter {
 
   /** The events `userId` may see, in the order given. */
   async filter(userId: string, rows: EventRow[], opts: { isPeeking: boolean }): Promise<EventRow[]> {
-    const facts = new Map<number, GroupFacts>();
-    for (const group of new Set(rows.map((r) => r.stateGroup))) facts.set(group, await this.#facts(group, userId));
+    const facts = await this.#factsAt(new Set(rows.map((r) => r.stateGroup)), userId);
     return rows.filter((row) => {
       const f = facts.get(row.stateGroup)!;
       const pdu = parsePdu(row);
@@ -52,32 +51,44 @@ export class VisibilityFilter {
     return (await this.filter(userId, [row], opts)).length === 1;
   }
 
-  async #facts(group: number, userId: string): Promise<GroupFacts> {
-    const cacheKey = `${group}|${userId}`;
-    const cached = this.#cache.get(cacheKey);
-    if (cached) {
-      this.#counts.hits++;
-      return cached;
+  /** The facts at each group, from the cache or from one batched state lookup. */
+  async #factsAt(groups: Set<number>, userId: string): Promise<Map<number, GroupFacts>> {
+    const facts = new Map<number, GroupFacts>();
+    const missing: number[] = [];
+    for (const group of groups) {
+      const cached = this.#cache.get(`${group}|${userId}`);
+      if (cached) {
+        this.#counts.hits++;
+        facts.set(group, cached);
+      } else {
+        this.#counts.misses++;
+        missing.push(group);
+      }
     }
-    this.#counts.misses++;
-    const ids = await this.stateGroups.stateAt(group, {
-      keys: [
-        { type: "m.room.history_visibility", stateKey: "" },
-        { type: "m.room.member", stateKey: userId },
-      ],
-    });
-    const hvId = ids.get("m.room.history_visibility\u0000");
-    const memberId = ids.get(`m.room.member\u0000${userId}`);
-    const rows = await this.events.getMany([hvId, memberId].filter((x): x is string => x !== undefined));
-    const hv = hvId ? rows.get(hvId) : undefined;
-    const member = memberId ? rows.get(memberId) : undefined;
-    const membership = member ? parsePdu(member).content?.membership : undefined;
-    const facts: GroupFacts = {
-      visibility: hv ? parsePdu(hv).content?.history_visibility : undefined,
-      membership: typeof membership === "string" ? membership : undefined,
+    if (missing.length === 0) return facts;
+    const memberKey = `m.room.member\u0000${userId}`;
+    const idsByGroup = await this.stateGroups.keysAtMany(missing, [
+      { type: "m.room.history_visibility", stateKey: "" },
+      { type: "m.room.member", stateKey: userId },
+    ]);
+    const eventIds = new Set<string>();
+    for (const ids of idsByGroup.values()) for (const id of ids.values()) eventIds.add(id);
+    const events = await this.events.getMany([...eventIds]);
+    const contentOf = (id: string | undefined) => {
+      const row = id === undefined ? undefined : events.get(id);
+      return row ? parsePdu(row).content : undefined;
     };
-    if (this.#cache.size >= MAX_CACHED && this.#cache.delete(this.#cache.keys().next().value!)) this.#counts.evicted++;
-    this.#cache.set(cacheKey, facts);
+    for (const group of missing) {
+      const ids = idsByGroup.get(group);
+      const membership = contentOf(ids?.get(memberKey))?.membership;
+      const f: GroupFacts = {
+        visibility: contentOf(ids?.get("m.room.history_visibility\u0000"))?.history_visibility,
+        membership: typeof membership === "string" ? membership : undefined,
+      };
+      if (this.#cache.size >= MAX_CACHED && this.#cache.delete(this.#cache.keys().next().value!)) this.#counts.evicted++;
+      this.#cache.set(`${group}|${userId}`, f);
+      facts.set(group, f);
+    }
     return facts;
   }
 }

@@ -51,6 +51,11 @@ describe("canonical JSON: key order is by code point", () => {
     expect(compareCodepoints("ab", "abc")).toBeLessThan(0);
   });
 
+  test("integer-like keys sort as strings, not first in numeric order as JavaScript lists them", () => {
+    const value = { b: { "10": 1, "9": 2, "1a": 3 }, "2": "x", "10": "y", a: [{ "100": 0, "20": 0 }] };
+    expect(canonicalJson(value)).toBe('{"10":"y","2":"x","a":[{"100":0,"20":0}],"b":{"10":1,"1a":3,"9":2}}');
+  });
+
   test("nested objects and arrays keep array order", () => {
     expect(canonicalJson({ z: [3, 1, { y: 1, x: 2 }], a: { d: true, c: false } })).toBe(
       '{"a":{"c":false,"d":true},"z":[3,1,{"x":2,"y":1}]}',

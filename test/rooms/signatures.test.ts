@@ -5,6 +5,8 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createHash, createPublicKey, verify } from "node:crypto";
 import type { TestHomeserver } from "../support/homeserver.ts";
 import { clientFor, enc, registerUsers, startRoomsHomeserver, txn, type Account } from "./helpers.ts";
+import { BULK_SIGNING_MIN_EVENTS } from "../../src/rooms/chain-signatures.ts";
+import { signaturePlaceholder } from "../../src/matrix/events.ts";
 
 let t: TestHomeserver;
 let alice: Account;
@@ -116,4 +118,32 @@ test("v10: the same checks, with the create event cited and creator in its conte
   const msg = await a("PUT", `/rooms/${enc(roomId)}/send/m.room.message/${txn()}`, { body: "v10" });
   const pdu = await checkEvent(msg.body.event_id, "10");
   expect(pdu.auth_events).toContain(events[0]!.event_id);
+});
+
+test("a chain built in bulk (an upgrade copying 100 bans) is signed on the worker, just as correctly", async () => {
+  const a = clientFor(t, alice);
+  const roomId = (await a("POST", "/createRoom", { preset: "public_chat" })).body.room_id;
+  const bans = Array.from({ length: 100 }, (_, i) => ({
+    type: "m.room.member",
+    stateKey: `@spammer${i}:spam.example`,
+    // Text PostgreSQL's array literals would misread if it were not escaped.
+    content: { membership: "ban", reason: `spam ${i} "quoted" \\ {a,b} NULL ✓` },
+    sender: alice.userId,
+  }));
+  // The size of the chain is what sends it through the signing worker.
+  expect(bans.length).toBeGreaterThanOrEqual(BULK_SIGNING_MIN_EVENTS);
+  const created = await t.hs.services.rooms.events.create(roomId, bans);
+  expect(t.hs.services.rooms.signingPool.threaded).toBe(true);
+  for (const e of created) await checkEvent(e.eventId, "12");
+  const upgraded = await a("POST", `/rooms/${enc(roomId)}/upgrade`, { new_version: "12" });
+  expect(upgraded.status).toBe(200);
+  const newRoom = upgraded.body.replacement_room as string;
+  const copied = await t.hs.services.rooms.stores.rooms.members(newRoom, "ban");
+  expect(copied.length).toBe(100);
+  for (const m of copied) {
+    const pdu = await checkEvent(m.eventId, "12");
+    expect(pdu.content.reason).toMatch(/^spam \d+ "quoted" \\ \{a,b\} NULL ✓$/);
+    // The stored JSON is the signed event itself: no placeholder left behind.
+    expect(JSON.stringify(pdu)).not.toContain(signaturePlaceholder);
+  }
 });

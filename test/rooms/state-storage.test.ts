@@ -39,6 +39,13 @@ test("state at any event is recoverable across delta chains and snapshots", asyn
     const some = await rooms.stores.stateGroups.stateAt(row!.stateGroup, { keys: [{ type: "org.example.counter", stateKey: "k5" }, { type: "m.room.create", stateKey: "" }] });
     expect([...some.keys()].sort()).toEqual(["m.room.create\u0000", "org.example.counter\u0000k5"].filter((k) => cp.state.has(k)).sort());
   }
+  // Many groups at once (a page's worth, across chains and snapshots) agree with one by one.
+  const keys = [{ type: "org.example.counter", stateKey: "k5" }, { type: "org.example.counter", stateKey: "k100" }, { type: "m.room.create", stateKey: "" }];
+  const pageGroups = (await rooms.stores.events.page({ roomId, dir: "f", limit: 1000 })).map((r) => r.stateGroup);
+  expect(new Set(pageGroups).size).toBeGreaterThan(200);
+  const many = await rooms.stores.stateGroups.keysAtMany(pageGroups, keys);
+  expect(many.size).toBe(new Set(pageGroups).size);
+  for (const group of new Set(pageGroups)) expect(many.get(group)).toEqual(await rooms.stores.stateGroups.stateAt(group, { keys }));
   const groups = await t.hs.services.database.queryRaw<{ snapshots: number | string; total: number | string; longest: number | string }>(
     "SELECT SUM(CASE WHEN prev_group IS NULL THEN 1 ELSE 0 END) AS snapshots, COUNT(*) AS total, MAX(hops) AS longest FROM state_groups WHERE room_id = ?",
     [roomId],

