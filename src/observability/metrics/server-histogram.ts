@@ -1,4 +1,4 @@
-import { perServerCollectors, ScrapeTimeCollector, type Sample } from "./collector.ts";
+import { formatLabels, formatValue, perServerCollectors, ScrapeTimeCollector, type Sample } from "./collector.ts";
 import { SERVER_NAME_LABEL, SYNAPSE_DEFAULT_BUCKETS } from "./registry.ts";
 
 export interface HistogramSeries {
@@ -17,9 +17,16 @@ export interface CounterSeries {
  * looks a series up once (or keeps it) and adds to it. Series are dropped when
  * the last homeserver of that name stops.
  */
+interface SeriesEntry<T> {
+  values: readonly string[];
+  series: T;
+  /** The series' labels as written between braces, made at its first scrape. */
+  labelText?: string;
+}
+
 abstract class ServerSeriesFamily<T> extends ScrapeTimeCollector {
   readonly #labels: readonly string[];
-  readonly #byServer = new Map<string, Map<string, { values: readonly string[]; series: T }>>();
+  readonly #byServer = new Map<string, Map<string, SeriesEntry<T>>>();
 
   constructor(name: string, help: string, type: "histogram" | "counter", labels: readonly string[]) {
     super(name, help, type, [...labels, SERVER_NAME_LABEL]);
@@ -29,6 +36,8 @@ abstract class ServerSeriesFamily<T> extends ScrapeTimeCollector {
 
   protected abstract create(): T;
   protected abstract emit(out: Sample[], labels: Record<string, string>, series: T): void;
+  /** The series' sample lines, each starting with a newline; `labelText` is never empty. */
+  protected abstract write(labelText: string, series: T): string;
 
   /** The series of `serverName` with these label values (in the order the family declares them). */
   series(serverName: string, values: readonly string[]): T {
@@ -51,14 +60,28 @@ abstract class ServerSeriesFamily<T> extends ScrapeTimeCollector {
     this.#byServer.delete(serverName);
   }
 
+  #labelsOf(serverName: string, values: readonly string[]): Record<string, string> {
+    const labels: Record<string, string> = {};
+    this.#labels.forEach((l, i) => (labels[l] = values[i]!));
+    labels[SERVER_NAME_LABEL] = serverName;
+    return labels;
+  }
+
   protected samples(): Sample[] {
     const out: Sample[] = [];
     for (const [serverName, byValues] of this.#byServer) {
-      for (const { values, series } of byValues.values()) {
-        const labels: Record<string, string> = {};
-        this.#labels.forEach((l, i) => (labels[l] = values[i]!));
-        labels[SERVER_NAME_LABEL] = serverName;
-        this.emit(out, labels, series);
+      for (const { values, series } of byValues.values()) this.emit(out, this.#labelsOf(serverName, values), series);
+    }
+    return out;
+  }
+
+  /** As `samples` would be written, with each series' label text kept from scrape to scrape. */
+  override exposition(): string {
+    let out = this.header();
+    for (const [serverName, byValues] of this.#byServer) {
+      for (const entry of byValues.values()) {
+        entry.labelText ??= formatLabels(this.#labelsOf(serverName, entry.values));
+        out += this.write(entry.labelText, entry.series);
       }
     }
     return out;
@@ -109,6 +132,17 @@ export class ServerHistogram extends ServerSeriesFamily<HistogramSeries> {
     out.push({ metricName: `${this.name}_sum`, labels, value: series.sum });
     out.push({ metricName: `${this.name}_count`, labels, value: acc });
   }
+
+  protected write(labelText: string, series: HistogramSeries): string {
+    let out = "";
+    let acc = 0;
+    for (let i = 0; i < series.counts.length; i++) {
+      acc += series.counts[i]!;
+      const le = i < this.#bounds.length ? this.#bounds[i]! : "+Inf";
+      out += `\n${this.name}_bucket{${labelText},le="${le}"} ${formatValue(acc)}`;
+    }
+    return `${out}\n${this.name}_sum{${labelText}} ${formatValue(series.sum)}\n${this.name}_count{${labelText}} ${formatValue(acc)}`;
+  }
 }
 
 /** A counter for hot paths; declared with its scraped `_total` name. */
@@ -124,5 +158,9 @@ export class ServerCounter extends ServerSeriesFamily<CounterSeries> {
 
   protected emit(out: Sample[], labels: Record<string, string>, series: CounterSeries): void {
     out.push({ labels, value: series.value });
+  }
+
+  protected write(labelText: string, series: CounterSeries): string {
+    return `\n${this.name}{${labelText}} ${formatValue(series.value)}`;
   }
 }
