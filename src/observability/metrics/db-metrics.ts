@@ -1,14 +1,11 @@
 import type { TransactionStats } from "../../storage/transaction-stats.ts";
-import { counter, SERVER_NAME_LABEL } from "./registry.ts";
-import { ServerHistogram } from "./server-histogram.ts";
-
-const S = SERVER_NAME_LABEL;
+import { ServerCounter, ServerHistogram } from "./server-histogram.ts";
 
 // One observation per transaction and per statement: the cheap histogram, not prom-client's.
 const scheduleTime = new ServerHistogram({ name: "synapse_storage_schedule_time", help: "sec" });
 const queryTime = new ServerHistogram({ name: "synapse_storage_query_time", help: "sec", label: "verb" });
-const txnCount = counter("synapse_storage_transaction_time_count_total", "sec", ["desc", S]);
-const txnDuration = counter("synapse_storage_transaction_time_sum_total", "sec", ["desc", S]);
+const txnCount = new ServerCounter({ name: "synapse_storage_transaction_time_count_total", help: "sec", labels: ["desc"] });
+const txnDuration = new ServerCounter({ name: "synapse_storage_transaction_time_sum_total", help: "sec", labels: ["desc"] });
 
 /**
  * Feeds the storage metrics from the database's transaction stats:
@@ -18,9 +15,8 @@ const txnDuration = counter("synapse_storage_transaction_time_sum_total", "sec",
  */
 export function watchTransactions(serverName: string, stats: TransactionStats): () => void {
   const stopTransactions = stats.addListener((desc, ms) => {
-    const labels = { desc, server_name: serverName };
-    txnCount.inc(labels);
-    txnDuration.inc(labels, ms / 1000);
+    txnCount.series(serverName, [desc]).value++;
+    txnDuration.series(serverName, [desc]).value += ms / 1000;
   });
   // The statements a server runs are few and repeat: their verbs are remembered.
   const verbs = new Map<string, string>();

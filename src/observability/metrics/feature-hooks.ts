@@ -106,23 +106,21 @@ export function watchFeatures(src: FeatureMetricSources): () => void {
   releases.push(() => loop.stop());
 
   const suffix = `:${server_name}`;
+  const persistedTotal = eventsPersisted.series(server_name, []);
+  // The highest position persisted, published when scraped (not on every batch).
+  let position = 0;
+  releases.push(addBeforeScrapeHook(() => void (position > 0 && eventPersistedPosition.set({ server_name }, position))));
   releases.push(src.persisted.observe((events) => {
     if (events.length === 0) return;
-    eventsPersisted.inc({ server_name }, events.length);
-    let position = 0;
+    persistedTotal.value += events.length;
     for (const e of events) {
       const { type, sender } = e.built.row;
-      eventsPersistedByType.inc({
-        type: TRACKED_EVENT_TYPES.has(type) ? type : "*other*",
-        origin_type: sender.endsWith(suffix) ? "local" : "remote",
-        server_name,
-      });
+      eventsPersistedByType.series(server_name, [TRACKED_EVENT_TYPES.has(type) ? type : "*other*", sender.endsWith(suffix) ? "local" : "remote"]).value++;
       position = Math.max(position, e.streamOrdering);
     }
-    if (position > 0) eventPersistedPosition.set({ server_name }, position);
     // A submission's events are in one room; the last one's extremities are the room's now.
     const last = events.at(-1)!;
-    forwardExtremitiesPersisted.observe({ server_name }, last.built.extremitiesAfter.length);
+    forwardExtremitiesPersisted.observe(server_name, last.built.extremitiesAfter.length);
     extremities.set(last.roomId, last.built.extremitiesAfter.length);
   }));
 

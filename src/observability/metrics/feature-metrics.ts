@@ -1,6 +1,7 @@
-import { counter, gauge, histogram, SERVER_NAME_LABEL } from "./registry.ts";
+import { counter, gauge, SERVER_NAME_LABEL } from "./registry.ts";
 import { GaugeBucketCollector } from "./bucket-collector.ts";
 import { LaterGauge } from "./later-gauge.ts";
+import { ServerCounter, ServerHistogram } from "./server-histogram.ts";
 
 /**
  * Metrics of features, defined once per process with Synapse's names and
@@ -28,26 +29,26 @@ export const invalidLoginTokens = counter(
   ["reason", S],
 );
 
-export const eventsPersisted = counter("synapse_storage_events_persisted_events_total", "Events persisted", [S]);
+// Updated with every persisted batch: cached series, not prom-client's label hashing.
+export const eventsPersisted = new ServerCounter({ name: "synapse_storage_events_persisted_events_total", help: "Events persisted", labels: [] });
 
 /** `type` is the event type, or "*other*" for types not tracked; `origin_type` is "local" or "remote". */
-export const eventsPersistedByType = counter("synapse_storage_events_persisted_events_sep_total", "Events persisted, by type and origin", [
-  "type",
-  "origin_type",
-  S,
-]);
+export const eventsPersistedByType = new ServerCounter({
+  name: "synapse_storage_events_persisted_events_sep_total",
+  help: "Events persisted, by type and origin",
+  labels: ["type", "origin_type"],
+});
 
 /** Requests a rate limiter rejected (Synapse counts these for its federation limiter; Hearth for every limiter). */
 /** The highest event stream position persisted. */
 export const eventPersistedPosition = gauge("synapse_event_persisted_position", "", [S]);
 
 /** Forward extremities of a room after each persisted batch of its events. */
-export const forwardExtremitiesPersisted = histogram(
-  "synapse_storage_events_forward_extremities_persisted",
-  "Number of forward extremities for each new event",
-  [S],
-  [1, 2, 3, 5, 7, 10, 15, 20, 50, 100, 200, 500],
-);
+export const forwardExtremitiesPersisted = new ServerHistogram({
+  name: "synapse_storage_events_forward_extremities_persisted",
+  help: "Number of forward extremities for each new event",
+  buckets: [1, 2, 3, 5, 7, 10, 15, 20, 50, 100, 200, 500],
+});
 
 export const rateLimitRejections = counter("synapse_rate_limit_reject_total", "Number of requests rejected by the rate limiter", [
   "rate_limiter_name",
