@@ -1,5 +1,6 @@
 import { parsePdu } from "../rooms/client-format.ts";
 import type { EventRow } from "../storage/stores/events.ts";
+import type { MemberSummaryCounts } from "../storage/stores/sync-reads.ts";
 import { matchesEventFilter } from "./filter-apply.ts";
 import type { RoomEventFilter } from "./filter.ts";
 import type { SyncDeps } from "./context.ts";
@@ -28,8 +29,13 @@ export async function heroesFor(deps: Pick<SyncDeps, "rooms" | "reads">, roomId:
 }
 
 /** The `summary` of a joined room: member counts always, `m.heroes` when given. */
-export async function roomSummary(deps: Pick<SyncDeps, "reads">, roomId: string, heroes: string[] | undefined): Promise<Record<string, unknown>> {
-  const counts = (await deps.reads.memberCounts([roomId])).get(roomId)!;
+export async function roomSummary(
+  deps: Pick<SyncDeps, "reads">,
+  roomId: string,
+  heroes: string[] | undefined,
+  known?: MemberSummaryCounts,
+): Promise<Record<string, unknown>> {
+  const counts = known ?? (await deps.reads.memberCounts([roomId])).get(roomId)!;
   const summary: Record<string, unknown> = {};
   if (heroes) summary["m.heroes"] = heroes;
   summary["m.joined_member_count"] = counts.joined;

@@ -1,6 +1,7 @@
 import type { EventRow } from "../storage/stores/events.ts";
 import type { ReceiptRow } from "../storage/stores/receipts.ts";
 import type { AccountDataRow } from "../storage/stores/account-data.ts";
+import type { MemberSummaryCounts } from "../storage/stores/sync-reads.ts";
 import { receiptEvent } from "../ephemeral/receipts.ts";
 import type { RoomUnread } from "../push/unread.ts";
 import {
@@ -120,7 +121,12 @@ export async function buildRooms(deps: SyncDeps, ctx: SyncContext): Promise<Room
 
   const rooms: RoomsSection = { join: {}, invite: {}, leave: {}, knock: {} };
   const joinPlans = new Map(plans.filter((p) => p.kind === "join").map((p) => [p.roomId, p.member.stream]));
-  shared.unread = await deps.unread.forRooms(ctx.userId, joinPlans, unreadThreadNotifications(ctx.filter));
+  // Rooms sent in full always get a summary: their member counts in one query, not one each.
+  const fullJoins = plans.filter((p) => p.kind === "join" && p.fullState).map((p) => p.roomId);
+  [shared.unread, shared.memberCounts] = await Promise.all([
+    deps.unread.forRooms(ctx.userId, joinPlans, unreadThreadNotifications(ctx.filter)),
+    fullJoins.length > 1 ? deps.reads.memberCounts(fullJoins) : undefined,
+  ]);
   const one = async (p: Plan) => {
     if (p.kind === "invite" || p.kind === "knock") {
       const events = await strippedState(deps, p.roomId, p.member.eventId);
@@ -154,6 +160,8 @@ interface Shared {
   receipts: Map<string, ReceiptRow[]>;
   accountData: Map<string, AccountDataRow[]>;
   unread: Map<string, RoomUnread>;
+  /** Member counts read ahead for the rooms sent in full. */
+  memberCounts?: Map<string, MemberSummaryCounts>;
 }
 
 async function loadShared(deps: SyncDeps, ctx: SyncContext, roomIds: string[]): Promise<Shared> {
@@ -231,7 +239,7 @@ async function roomEntry(deps: SyncDeps, ctx: SyncContext, p: Plan, shared: Shar
       const extra = await missingHeroMembers(deps, { roomId: p.roomId, heroes, sent, upTo: p.upTo, filter: roomFilter?.state, known });
       if (extra.length > 0) state = [...state, ...extra].sort((a, b) => a.streamOrdering - b.streamOrdering);
     }
-    summary = await roomSummary(deps, p.roomId, heroes);
+    summary = await roomSummary(deps, p.roomId, heroes, shared.memberCounts?.get(p.roomId));
   }
 
   const entry: Record<string, unknown> = {

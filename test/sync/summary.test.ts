@@ -12,6 +12,22 @@ afterAll(() => t.stop());
 const users = (...names: string[]) => freshUsers(t, ...names);
 
 describe("room summary", () => {
+  test("an initial sync gives each room its own member counts", async () => {
+    const [alice, bob, carol, dave] = await users("alice", "bob", "carol", "dave");
+    const two = await sharedRoom(alice!.c, [bob!]);
+    const four = await sharedRoom(alice!.c, [bob!, carol!, dave!]);
+    const invited = await sharedRoom(alice!.c, [bob!]);
+    expect((await alice!.c("POST", `/rooms/${enc(invited)}/invite`, { user_id: carol!.userId })).status).toBe(200);
+    const body = await sync(bob!.c);
+    const counts = (roomId: string) => {
+      const s = body.rooms.join[roomId].summary;
+      return [s["m.joined_member_count"], s["m.invited_member_count"]];
+    };
+    expect(counts(two)).toEqual([2, 0]);
+    expect(counts(four)).toEqual([4, 0]);
+    expect(counts(invited)).toEqual([2, 1]);
+  });
+
   test("heroes are sent only when the room has neither a name nor a canonical alias", async () => {
     const [alice, bob] = await users("alice", "bob");
     const unnamed = await sharedRoom(alice!.c, [bob!]);
