@@ -42,8 +42,12 @@ interface Submission {
   head: RoomHead;
   events: BuiltEvent[];
   create?: RoomToCreate;
-  /** Settles when the events may be written (their signatures are in). */
+  /** What the events wait for before they may be written (their signatures). */
   ready?: Promise<void>;
+  /** Whether `ready` settled (or there is none). */
+  settled: boolean;
+  /** Why `ready` was rejected: the events fail as if their commit had. */
+  failed?: unknown;
   resolve(result: PersistedEvent[]): void;
   reject(err: unknown): void;
 }
@@ -61,6 +65,8 @@ export const yieldToPendingIo = (): Promise<void> => new Promise((resolve) => se
 export class EventWriter {
   readonly #queue: Submission[] = [];
   #draining: Promise<void> | null = null;
+  /** Set while the drain waits for signatures: a new submission may be writable at once. */
+  #wake: (() => void) | null = null;
   readonly #observers = new Set<PersistObserver>();
   readonly #hooks = new Set<CommitHook>();
 
@@ -78,10 +84,17 @@ export class EventWriter {
    * commit.
    */
   submit(head: RoomHead, events: BuiltEvent[], create?: RoomToCreate, ready?: Promise<void>): Promise<PersistedEvent[]> {
-    // Awaited by the drain, maybe only after it settles: not an unhandled rejection meanwhile.
-    ready?.catch(() => undefined);
     return new Promise((resolve, reject) => {
-      this.#queue.push({ head, events, create, ready, resolve, reject });
+      const submission: Submission = { head, events, create, ready, settled: ready === undefined, resolve, reject };
+      ready?.then(
+        () => (submission.settled = true),
+        (err: unknown) => {
+          submission.failed = err;
+          submission.settled = true;
+        },
+      );
+      this.#queue.push(submission);
+      this.#wake?.();
       this.#draining ??= this.gather()
         .then(() => this.#drain())
         .finally(() => (this.#draining = null));
@@ -107,30 +120,56 @@ export class EventWriter {
 
   async #drain(): Promise<void> {
     while (this.#queue.length > 0) {
-      const batch: Submission[] = [];
-      let size = 0;
-      while (this.#queue.length > 0 && (batch.length === 0 || size + this.#queue[0]!.events.length <= this.maxBatchEvents)) {
-        const next = this.#queue.shift()!;
-        if (next.ready) {
-          try {
-            await next.ready;
-          } catch (err) {
-            next.head.pending -= next.events.length;
-            this.heads.invalidate(next.head);
-            next.reject(err);
-            continue;
-          }
-        }
-        if (next.head.invalid) {
-          next.head.pending -= next.events.length;
-          next.reject(new MatrixError(500, "M_UNKNOWN", "An earlier event in this room failed to persist"));
-          continue;
-        }
-        batch.push(next);
-        size += next.events.length;
+      const batch = this.#takeBatch();
+      if (batch.length > 0) {
+        await this.#commit(batch);
+        continue;
       }
-      if (batch.length > 0) await this.#commit(batch);
+      // Everything queued waits for signatures: until the first arrive, or more is submitted.
+      const first = this.#queue.find((s) => !s.settled);
+      if (!first) continue;
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+        first.ready!.then(resolve, resolve);
+      });
+      this.#wake = null;
     }
+  }
+
+  /**
+   * The next batch, in queue order, of submissions that may be written now. One whose
+   * signatures are not in yet stays queued with everything after it in its room (those
+   * chain onto it); other rooms' events go ahead of it.
+   */
+  #takeBatch(): Submission[] {
+    const batch: Submission[] = [];
+    const waiting = new Set<string>();
+    let size = 0;
+    for (let i = 0; i < this.#queue.length; ) {
+      const next = this.#queue[i]!;
+      const roomId = next.head.roomId;
+      if (!next.settled || waiting.has(roomId)) {
+        waiting.add(roomId);
+        i++;
+        continue;
+      }
+      if (batch.length > 0 && size + next.events.length > this.maxBatchEvents) break;
+      this.#queue.splice(i, 1);
+      if (next.failed !== undefined) {
+        next.head.pending -= next.events.length;
+        this.heads.invalidate(next.head);
+        next.reject(next.failed);
+        continue;
+      }
+      if (next.head.invalid) {
+        next.head.pending -= next.events.length;
+        next.reject(new MatrixError(500, "M_UNKNOWN", "An earlier event in this room failed to persist"));
+        continue;
+      }
+      batch.push(next);
+      size += next.events.length;
+    }
+    return batch;
   }
 
   async #commit(batch: Submission[]): Promise<void> {

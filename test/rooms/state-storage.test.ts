@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { TestHomeserver } from "../support/homeserver.ts";
 import { maxHops } from "../../src/storage/stores/state-groups.ts";
+import { BULK_SIGNING_MIN_EVENTS, ChainSignatures } from "../../src/rooms/chain-signatures.ts";
 import { clientFor, enc, registerUsers, startRoomsHomeserver, txn, type Account } from "./helpers.ts";
 
 let t: TestHomeserver;
@@ -131,4 +132,55 @@ test("a batch of state events in one transaction: state after each is recoverabl
   expected.set("org.example.batch\u0000k0", res.body.event_id);
   const row = await rooms.stores.events.get(res.body.event_id);
   expect(await rooms.stores.stateGroups.stateAt(row!.stateGroup)).toEqual(expected);
+});
+
+test("a bulk chain waiting for its signatures holds back no other room; one whose signing fails is not kept", async () => {
+  const a = clientFor(t, alice);
+  const rooms = t.hs.services.rooms;
+  const bulkRoom = (await a("POST", "/createRoom", {})).body.room_id;
+  const otherRoom = (await a("POST", "/createRoom", {})).body.room_id;
+  const bans = (tag: string) =>
+    Array.from({ length: BULK_SIGNING_MIN_EVENTS }, (_, i) => ({
+      type: "m.room.member",
+      stateKey: `@${tag}${i}:spam.example`,
+      content: { membership: "ban" },
+      sender: alice.userId,
+    }));
+
+  // The pool answers only when told to.
+  const pool = rooms.signingPool;
+  const sign = pool.sign.bind(pool);
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  pool.sign = async (messages) => {
+    await gate;
+    return sign(messages);
+  };
+  try {
+    const bulk = rooms.events.create(bulkRoom, bans("held"));
+    const other = await a("PUT", `/rooms/${enc(otherRoom)}/send/m.room.message/${txn()}`, { body: "not held back" });
+    expect(other.status).toBe(200);
+    release();
+    expect(await bulk).toHaveLength(BULK_SIGNING_MIN_EVENTS);
+  } finally {
+    pool.sign = sign;
+  }
+
+  const complete = ChainSignatures.prototype.complete;
+  ChainSignatures.prototype.complete = async () => {
+    throw new Error("signer lost");
+  };
+  try {
+    await expect(rooms.events.create(bulkRoom, bans("lost"))).rejects.toThrow("signer lost");
+  } finally {
+    ChainSignatures.prototype.complete = complete;
+  }
+  expect(await rooms.stores.rooms.members(bulkRoom, "ban")).toHaveLength(BULK_SIGNING_MIN_EVENTS);
+  // The room goes on from what was committed.
+  const next = await a("PUT", `/rooms/${enc(bulkRoom)}/send/m.room.message/${txn()}`, { body: "after" });
+  expect(next.status).toBe(200);
+  const row = await rooms.stores.events.get(next.body.event_id);
+  const extremitiesBefore = JSON.parse(row!.pdu).prev_events as string[];
+  const prev = await rooms.stores.events.get(extremitiesBefore[0]!);
+  expect(prev!.stateKey).toBe(`@held${BULK_SIGNING_MIN_EVENTS - 1}:spam.example`);
 });
