@@ -56,10 +56,13 @@ export async function loadBundles(store: RelationAggregatesStore, rows: readonly
     if (list) list.push(r);
     else byRoom.set(r.roomId, [r]);
   }
+  if (byRoom.size === 0) return out;
+  // One query for every room's parents; follow-ups only in rooms with relations.
+  const groupsByRoom = await store.groups(new Map([...byRoom].map(([roomId, parents]) => [roomId, parents.map((p) => p.eventId)])), BUNDLED, userId);
   for (const [roomId, parents] of byRoom) {
-    const byId = new Map(parents.map((p) => [p.eventId, p]));
-    const groups = await store.groups(roomId, [...byId.keys()], BUNDLED, userId);
+    const groups = groupsByRoom.get(roomId) ?? [];
     if (groups.length === 0) continue;
+    const byId = new Map(parents.map((p) => [p.eventId, p]));
     const bundle = (id: string): Bundle => {
       let b = out.get(id);
       if (!b) out.set(id, (b = {}));

@@ -134,11 +134,25 @@ export async function buildRooms(deps: SyncDeps, ctx: SyncContext): Promise<Room
       else rooms.knock[p.roomId] = { knock_state: { events } };
       return;
     }
-    const entry = await roomEntry(deps, ctx, p, shared);
-    if (entry) (p.kind === "join" ? rooms.join : rooms.leave)[p.roomId] = entry;
+    const built = await roomEntry(deps, ctx, p, shared);
+    if (!built) return;
+    (p.kind === "join" ? rooms.join : rooms.leave)[p.roomId] = built.entry;
+    entries.push(built);
   };
+  const entries: BuiltEntry[] = [];
   // A few rooms at a time: PostgreSQL answers them in parallel; SQLite queues them anyway.
   for (let i = 0; i < plans.length; i += ROOMS_IN_PARALLEL) await Promise.all(plans.slice(i, i + ROOMS_IN_PARALLEL).map(one));
+  // Every room's events are formatted together: one bundled-aggregation lookup per sync.
+  const [timelines, states] = await Promise.all([
+    format(deps, ctx, entries.flatMap((e) => e.timelineRows), { bundleAggregations: true }),
+    format(deps, ctx, entries.flatMap((e) => e.stateRows)),
+  ]);
+  let t = 0;
+  let st = 0;
+  for (const e of entries) {
+    e.entry.timeline.events = timelines.slice(t, (t += e.timelineRows.length));
+    e.entry.state.events = states.slice(st, (st += e.stateRows.length));
+  }
   return { rooms, joinedRoomIds, newlyJoinedRoomIds, newlyLeftRoomIds };
 }
 
@@ -195,7 +209,14 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   else map.set(key, [value]);
 }
 
-async function roomEntry(deps: SyncDeps, ctx: SyncContext, p: Plan, shared: Shared): Promise<Record<string, unknown> | undefined> {
+/** A room's entry, its timeline and state events still to be formatted (all rooms' at once). */
+interface BuiltEntry {
+  entry: Record<string, unknown> & { timeline: { events: JsonEvent[]; limited: boolean; prev_batch?: string }; state: { events: JsonEvent[] } };
+  timelineRows: EventRow[];
+  stateRows: EventRow[];
+}
+
+async function roomEntry(deps: SyncDeps, ctx: SyncContext, p: Plan, shared: Shared): Promise<BuiltEntry | undefined> {
   const roomFilter = ctx.filter?.room;
   const isJoin = p.kind === "join";
   const lazy = lazyLoadMembers(ctx.filter);
@@ -242,15 +263,16 @@ async function roomEntry(deps: SyncDeps, ctx: SyncContext, p: Plan, shared: Shar
     summary = await roomSummary(deps, p.roomId, heroes, shared.memberCounts?.get(p.roomId));
   }
 
-  const entry: Record<string, unknown> = {
-    timeline: { events: await format(deps, ctx, timeline.rows, { bundleAggregations: true }), limited: timeline.limited, prev_batch: timeline.prevBatch },
-    state: { events: await format(deps, ctx, state) },
+  const entry: BuiltEntry["entry"] = {
+    timeline: { events: [], limited: timeline.limited, prev_batch: timeline.prevBatch },
+    state: { events: [] },
   };
+  const built: BuiltEntry = { entry, timelineRows: timeline.rows, stateRows: state };
   const accountData = (shared.accountData.get(p.roomId) ?? [])
     .filter((r) => matchesEventFilter(roomFilter?.account_data, { type: r.type, roomId: p.roomId }))
     .map((r) => ({ type: r.type, content: r.content }));
   entry.account_data = { events: accountData };
-  if (!isJoin) return entry;
+  if (!isJoin) return built;
 
   const ephemeral = ephemeralEvents(deps, ctx, p, shared);
   entry.ephemeral = { events: ephemeral };
@@ -260,7 +282,7 @@ async function roomEntry(deps: SyncDeps, ctx: SyncContext, p: Plan, shared: Shar
   const empty = !full && timeline.rows.length === 0 && state.length === 0 && ephemeral.length === 0 && accountData.length === 0;
   if (empty) return undefined;
   if (dedupe) deps.lazyMembers.record(ctx.userId, ctx.deviceId, p.roomId, sentMembers(state, timeline.rows), ctx.upTo.events);
-  return entry;
+  return built;
 }
 
 /** The member events a response carries for a room, state first, so the timeline's later ones win. */

@@ -167,3 +167,26 @@ describe("m.reference and annotations", () => {
     expect(served.unsigned["m.relations"]["m.replace"].event_id).toBe(fixed);
   });
 });
+
+describe("several rooms at once", () => {
+  test("a /sync of several rooms bundles each room's own children; a relation from another room counts for nothing", async () => {
+    const roomA = await newRoom();
+    const roomB = await newRoom();
+    const rootA = await send(alice, roomA, text("root in A"));
+    const rootB = await send(alice, roomB, text("root in B"));
+    await send(bob, roomA, inThread(rootA, "reply in A"));
+    await send(bob, roomB, inThread(rootB, "reply 1 in B"));
+    await send(carol, roomB, inThread(rootB, "reply 2 in B"));
+    // Claims a thread on A's root from room B: not a child of it.
+    await send(carol, roomB, inThread(rootA, "stray reply from B"));
+    const filter = enc(JSON.stringify({ room: { timeline: { limit: 100 } } }));
+    const res = await as(alice)("GET", `/sync?filter=${filter}`);
+    expect(res.status).toBe(200);
+    const timeline = (roomId: string) => new Map(res.body.rooms.join[roomId].timeline.events.map((e: any) => [e.event_id, e]));
+    const threadOf = (roomId: string, id: string) => (timeline(roomId).get(id) as any).unsigned["m.relations"]["m.thread"];
+    expect(threadOf(roomA, rootA).count).toBe(1);
+    expect(threadOf(roomA, rootA).latest_event.content.body).toBe("reply in A");
+    expect(threadOf(roomB, rootB).count).toBe(2);
+    expect(threadOf(roomB, rootB).latest_event.content.body).toBe("reply 2 in B");
+  });
+});

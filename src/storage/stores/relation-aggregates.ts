@@ -17,8 +17,10 @@ export interface RelationGroup {
 }
 
 /**
- * The reads behind bundled aggregations (`unsigned.m.relations`), per room and for a
- * page of parent events at once. All use the (room, rel_type, relates_to) index; a
+ * The reads behind bundled aggregations (`unsigned.m.relations`), for a page of parent
+ * events at once. Without a room they go by the relates_to index (a relation type in
+ * WHERE would steer SQLite to scan the room-leading index instead; in HAVING it still
+ * narrows the index search); with a room, by the (room, rel_type, relates_to) index. A
  * redacted child has no relation columns left (the redaction clears them). Sorting is
  * done here, not in SQL: an ORDER BY stream_ordering makes SQLite pick the room's
  * stream index and scan the whole room.
@@ -30,24 +32,35 @@ export class RelationAggregatesStore {
     this.sql = new SqlExec(database);
   }
 
-  /** Per parent and relation type: how many children, the newest, whether `userId` sent one. */
-  async groups(roomId: string, parents: readonly string[], relTypes: readonly string[], userId: string | undefined): Promise<RelationGroup[]> {
-    const out: RelationGroup[] = [];
+  /**
+   * Per parent and relation type: how many children, the newest, whether `userId` sent
+   * one; parents of several rooms at once (a /sync timeline per room), each counting
+   * only children in its own room.
+   */
+  async groups(parentsByRoom: ReadonlyMap<string, readonly string[]>, relTypes: readonly string[], userId: string | undefined): Promise<Map<string, RelationGroup[]>> {
+    const out = new Map<string, RelationGroup[]>();
+    const roomOf = new Map<string, string>();
+    for (const [roomId, parents] of parentsByRoom) {
+      out.set(roomId, []);
+      for (const p of parents) roomOf.set(p, roomId);
+    }
+    const parents = [...roomOf.keys()];
     // Plain SQL: this runs for every page of events a client reads, and building the
     // query with the builder costs more than running it.
     for (let i = 0; i < parents.length; i += CHUNK) {
       const chunk = parents.slice(i, i + CHUNK);
-      const rows = await this.sql.rows<{ relates_to: string; rel_type: string; n: number | string; latest: number | string; mine: number | string }>(
+      const rows = await this.sql.rows<{ room_id: string; relates_to: string; rel_type: string; n: number | string; latest: number | string; mine: number | string }>(
         this.database.db,
-        `SELECT relates_to, rel_type, COUNT(*) AS n, MAX(stream_ordering) AS latest,
+        `SELECT room_id, relates_to, rel_type, COUNT(*) AS n, MAX(stream_ordering) AS latest,
            MAX(CASE WHEN sender = ? THEN 1 ELSE 0 END) AS mine
-         FROM events WHERE room_id = ? AND rel_type IN (${relTypes.map(() => "?").join(", ")})
-           AND relates_to IN (${chunk.map(() => "?").join(", ")})
-         GROUP BY relates_to, rel_type`,
-        [userId ?? "", roomId, ...relTypes, ...chunk],
+         FROM events WHERE relates_to IN (${chunk.map(() => "?").join(", ")})
+         GROUP BY relates_to, rel_type, room_id HAVING rel_type IN (${relTypes.map(() => "?").join(", ")})`,
+        [userId ?? "", ...chunk, ...relTypes],
       );
       for (const r of rows) {
-        out.push({ relatesTo: r.relates_to, relType: r.rel_type, count: Number(r.n), latestStream: Number(r.latest), userSent: Number(r.mine) === 1 });
+        // A child in another room than its parent relates to nothing.
+        if (roomOf.get(r.relates_to) !== r.room_id) continue;
+        out.get(r.room_id)!.push({ relatesTo: r.relates_to, relType: r.rel_type, count: Number(r.n), latestStream: Number(r.latest), userSent: Number(r.mine) === 1 });
       }
     }
     return out;
