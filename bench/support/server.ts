@@ -26,6 +26,7 @@ export async function startBenchServer(label: string, database: DatabaseSection,
       rc_joins: { local: UNLIMITED, remote: UNLIMITED },
       rc_joins_per_room: UNLIMITED,
       rc_room_creation: UNLIMITED,
+      rc_invites: { per_room: UNLIMITED, per_user: UNLIMITED, per_issuer: UNLIMITED },
     },
     join(dir, "homeserver.yaml"),
   );
