@@ -1,5 +1,6 @@
-import { and, asc, eq, exists, gte, inArray, lt, lte, notExists, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, exists, gte, inArray, lt, notExists, or, sql, type SQL } from "drizzle-orm";
 import type { Database } from "../database.ts";
+import { deleteBatch } from "./batched-delete.ts";
 
 /** A default push outcome row as the read-based prune looks at it. */
 export interface PushDefaultSummary {
@@ -102,11 +103,7 @@ export class PushRetentionStore {
     return notExists(this.database.db.select({ one: sql`1` }).from(d).where(eq(d.eventId, e.eventId)));
   }
 
-  /**
-   * Deletes the rows matching `where`, `batch` at a time: each round finds the
-   * stream position `batch` rows in and deletes up to it (inclusive, so one
-   * position with many rows cannot stall the loop).
-   */
+  /** Deletes the rows matching `where`, `batch` at a time, oldest stream position first. */
   async #batched(
     name: string,
     table: typeof this.database.tables.eventPushDefaults | typeof this.database.tables.eventPushActions,
@@ -114,19 +111,12 @@ export class PushRetentionStore {
     batch: number,
   ): Promise<number> {
     let total = 0;
-    for (;;) {
-      const [edge] = await this.database.db
-        .select({ s: table.streamOrdering })
-        .from(table)
-        .where(where)
-        .orderBy(asc(table.streamOrdering))
-        .limit(1)
-        .offset(batch);
-      const bounded = edge ? and(where, lte(table.streamOrdering, Number(edge.s)))! : where;
-      total += await this.database.transaction(name, async (tx) =>
-        (await tx.delete(table).where(bounded).returning({ id: table.eventId })).length,
-      );
-      if (!edge) return total;
+    for (let more = true; more; ) {
+      const round = await deleteBatch(this.database, name, table, table.streamOrdering, where, batch);
+      total += round.deleted;
+      more = round.more;
     }
+    return total;
   }
+
 }
