@@ -24,11 +24,13 @@ function key(type: string, stateKey: string): string {
   return `${type}\u0000${stateKey}`;
 }
 
-const CHAIN = `WITH RECURSIVE chain(id, prev, n) AS (
+/** The delta chain from group `?` back to its snapshot: (id, prev, n hops from the start). */
+const CHAIN_CTE = `WITH RECURSIVE chain(id, prev, n) AS (
     SELECT id, prev_group, 0 FROM state_groups WHERE id = ?
     UNION ALL
     SELECT g.id, g.prev_group, c.n + 1 FROM state_groups g JOIN chain c ON g.id = c.prev
-  )
+  )`;
+const CHAIN = `${CHAIN_CTE}
   SELECT e.type, e.state_key, e.event_id, c.n FROM chain c CROSS JOIN state_group_entries e WHERE e.group_id = c.id`;
 // CROSS JOIN keeps SQLite's planner from scanning all of state_group_entries: the short
 // chain must drive index lookups into the entries, not the other way round.
@@ -93,11 +95,7 @@ export class StateGroupsStore {
       const requested = [...wanted];
       const rows = await this.sql.rows<{ id: number | string; n: number | string; type: string | null; state_key: string | null; event_id: string | null }>(
         tx,
-        `WITH RECURSIVE chain(id, prev, n) AS (
-           SELECT id, prev_group, 0 FROM state_groups WHERE id = ?
-           UNION ALL
-           SELECT g.id, g.prev_group, c.n + 1 FROM state_groups g JOIN chain c ON g.id = c.prev
-         )
+        `${CHAIN_CTE}
          SELECT c.id, c.n, e.type, e.state_key, e.event_id
          FROM chain c LEFT JOIN state_group_entries e ON e.group_id = c.id AND (${keyCondition})
          WHERE e.event_id IS NOT NULL OR c.id IN (${requested.map(() => "?").join(", ")})`,
