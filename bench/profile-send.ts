@@ -1,0 +1,120 @@
+/**
+ * Where the server's main thread spends a send: JavaScriptCore's sampling profiler over
+ * wrk sending into a room of 50 members (as bench/events.ts does), printed as self and
+ * inclusive time per function. A tool for finding what to make faster, not a figure for
+ * the README.
+ *
+ *   ./node_modules/.bin/bun bench/profile-send.ts            # SQLite, 1 sender
+ *   PROFILE_CONCURRENCY=10 PROFILE_SECONDS=8 ./node_modules/.bin/bun bench/profile-send.ts
+ */
+import { profile } from "bun:jsc";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { registerUser, request, startBenchServer } from "./support/server.ts";
+
+const concurrency = Number(process.env.PROFILE_CONCURRENCY ?? 1);
+const seconds = Number(process.env.PROFILE_SECONDS ?? 6);
+const top = Number(process.env.PROFILE_TOP ?? 45);
+const wrk = Bun.which("wrk");
+if (!wrk) throw new Error("bench/profile-send.ts needs wrk (apt install wrk)");
+
+/** CPU ticks (1/100 s) per thread of this process, from /proc. */
+function threadTimes(): Map<string, [string, number]> {
+  const out = new Map<string, [string, number]>();
+  for (const tid of readdirSync("/proc/self/task")) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out.set(tid, [name, Number(fields[11]) + Number(fields[12])]);
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
+const dir = mkdtempSync(join(tmpdir(), "hearth-profile-"));
+const { baseUrl, stop } = await startBenchServer("SQLite", { name: "sqlite3", args: { database: join(dir, "bench.db") } }, dir);
+try {
+  const tokens: string[] = [];
+  for (let i = 0; i < 50; i++) tokens.push((await registerUser(baseUrl, `sender${i}`)).token);
+  const roomId = (await request(baseUrl, "POST", "/createRoom", tokens[0]!, { preset: "public_chat" })).room_id as string;
+  for (const token of tokens.slice(1)) await request(baseUrl, "POST", `/rooms/${encodeURIComponent(roomId)}/join`, token, {});
+  const script = join(dir, "send.lua");
+  await Bun.write(
+    script,
+    `local tokens = { ${tokens.map((t) => JSON.stringify(t)).join(", ")} }
+local path = ${JSON.stringify(`/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/`)}
+local counter = 0
+local run = tostring(os.time()) .. tostring(math.floor(os.clock() * 1000000))
+function request()
+  counter = counter + 1
+  local headers = { ["Authorization"] = "Bearer " .. tokens[(counter % #tokens) + 1], ["Content-Type"] = "application/json" }
+  return wrk.format("PUT", path .. run .. "-" .. counter, headers, '{"msgtype":"m.text","body":"message ' .. counter .. '"}')
+end
+`,
+  );
+  const runWrk = async (s: number) => {
+    const proc = Bun.spawn([wrk, "-t", "1", "-c", String(concurrency), "-d", `${s}s`, "-s", script, baseUrl], { stdout: "pipe" });
+    const out = await new Response(proc.stdout).text();
+    await proc.exited;
+    return out;
+  };
+  await runWrk(3); // warm-up: the JIT settles
+  if (process.env.PROFILE_READY_FILE) {
+    // For an outside profiler (perf, strace): the measured run starts a second after this file appears.
+    await Bun.write(process.env.PROFILE_READY_FILE, String(process.pid));
+    await Bun.sleep(1000);
+  }
+  if (process.env.PROFILE_THREADS) {
+    const before = threadTimes();
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const o = await runWrk(seconds);
+    const wall = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const after = threadTimes();
+    const n = Number(o.match(/(\d+) requests in/)?.[1] ?? 0);
+    console.log(`${n} requests, ${((n * 1000) / wall).toFixed(0)}/s; process CPU ${((cpu.user + cpu.system) / n).toFixed(0)} µs per request (user ${(cpu.user / n).toFixed(0)}, system ${(cpu.system / n).toFixed(0)})`);
+    for (const [tid, [name, ticks]] of after) {
+      const d = ticks - (before.get(tid)?.[1] ?? 0);
+      if (d > 0) console.log(`  thread ${tid} ${name}: ${((d * 10000) / n).toFixed(0)} µs per request`);
+    }
+  }
+  let out = "";
+  const started = performance.now();
+  const result = await profile(async () => {
+    out = await runWrk(seconds);
+  }, 100);
+  const wallMs = performance.now() - started;
+  const requests = Number(out.match(/(\d+) requests in/)?.[1] ?? 0);
+  const traces = result.stackTraces.traces;
+  const interval = result.stackTraces.interval * 1e6;
+  const sources = new Map(result.stackTraces.sources.map((s) => [s.sourceID, s.url ?? "?"]));
+  const short = (url: string) => url.replace(`${process.cwd()}/`, "");
+  const label = (f: (typeof traces)[number]["frames"][number]) =>
+    `${f.name || "(anonymous)"} ${f.sourceID === 4294967295 ? "[native]" : `${short(f.sourceURL ?? sources.get(f.sourceID) ?? "?")}`}`;
+  const self = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  for (const t of traces) {
+    const first = t.frames[0];
+    if (!first) continue;
+    self.set(label(first), (self.get(label(first)) ?? 0) + 1);
+    for (const name of new Set(t.frames.map(label))) inclusive.set(name, (inclusive.get(name) ?? 0) + 1);
+  }
+  const perRequest = (n: number) => ((n * interval) / Math.max(1, requests)).toFixed(1);
+  console.log(`${requests} requests in ${(wallMs / 1000).toFixed(1)} s (${((requests * 1000) / wallMs).toFixed(0)}/s), ${traces.length} samples of ${interval} µs: main thread busy ${((traces.length * interval) / (wallMs * 10)).toFixed(0)}%, ${perRequest(traces.length)} µs per request`);
+  const print = (title: string, counts: Map<string, number>) => {
+    console.log(`\n${title} (µs per request, share of samples)`);
+    for (const [name, n] of [...counts].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+      console.log(`${perRequest(n).padStart(7)}  ${((100 * n) / traces.length).toFixed(1).padStart(5)}%  ${name}`);
+    }
+  };
+  print("self", self);
+  print("inclusive", inclusive);
+} finally {
+  await stop();
+  rmSync(dir, { recursive: true, force: true });
+}
