@@ -142,7 +142,6 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
     defaultRoomVersion: deps.config.default_room_version,
   });
   onStop.push(() => rooms.stop());
-  onStop.push(rooms.txnIdPruner.start(deps.background));
   const directory = createDirectoryServices({ ...deps, serverName: deps.config.server_name, rooms, accountData: accounts.accountData });
   rooms.aliases = directory.aliases;
   // Client and admin deactivation with erase set the same flag the admin API reports.

@@ -30,7 +30,6 @@ export const PURGE_ROOM_TABLES: readonly PurgeStep[] = Object.freeze([
   byRoomId("eventPushDefaults"),
   byRoomId("pushRoomMembers"),
   byRoomId("receipts"),
-  byRoomId("eventTxnIds"),
   byRoomId("roomCurrentState"),
   byRoomId("roomForwardExtremities"),
   byRoomId("roomMemberships"),

@@ -157,7 +157,9 @@ export class PushActionsPruner {
       if (readers.length === 0) continue;
       const receipts = (await this.deps.receipts.inRooms([roomId])).filter((r) => r.receiptType === "m.read" || r.receiptType === "m.read.private");
       const gone = readByEveryone(rows, readers, receipts);
-      if (gone.length > 0) n += await this.store.deleteDefaults(gone);
+      if (gone.length === 0) continue;
+      const positions = new Map(rows.map((r) => [r.eventId, r.streamOrdering]));
+      n += await this.store.deleteDefaults(gone.map((id) => positions.get(id)!));
     }
     return n;
   }

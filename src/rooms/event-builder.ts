@@ -173,7 +173,7 @@ export function applyBuiltEvent(head: RoomHead, e: NewEvent, built: { eventId: s
       redacts: e.redacts ?? null,
       displayname: isMember ? stringOrNull(e.content.displayname) : null,
       avatarUrl: isMember ? stringOrNull(e.content.avatar_url) : null,
-      txn: e.txn ? { ...e.txn, createdTs: built.pdu.origin_server_ts } : undefined,
+      txn: e.txn,
     },
   };
 }

@@ -34,8 +34,6 @@ import { RoomDirectoryStore } from "../storage/stores/room-directory.ts";
 import { stateKey } from "../matrix/events.ts";
 import { aliasesToValidate, checkAliasesPointTo } from "./canonical-alias.ts";
 import { RestrictedJoins } from "./restricted-join.ts";
-import { EventTxnIdsStore } from "../storage/stores/event-txn-ids.ts";
-import { TxnIdPruner } from "./txn-pruning.ts";
 
 export interface RoomServiceDeps {
   serverName: string;
@@ -65,7 +63,6 @@ export class RoomService {
   readonly messages: RoomMessages;
   readonly relations: RoomRelations;
   /** Forgets transaction ids after a day (started by the homeserver). */
-  readonly txnIdPruner: TxnIdPruner;
   /** Alias resolution; the directory replaces the default. */
   aliases: RoomAliases = new NoRoomAliases();
   readonly #versions = new Map<string, RoomVersion>();
@@ -124,7 +121,6 @@ export class RoomService {
     this.reads = new RoomReads(readDeps);
     this.messages = new RoomMessages(readDeps);
     this.relations = new RoomRelations(readDeps);
-    this.txnIdPruner = new TxnIdPruner(clock, new EventTxnIdsStore(database));
   }
 
   createRoom(requester: Requester, req: CreateRoomRequest, opts?: CreateRoomOptions): Promise<{ roomId: string; alias?: string }> {

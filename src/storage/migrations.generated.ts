@@ -3,10 +3,12 @@
 import sqlite0 from "../../drizzle/sqlite/0000_init.sql" with { type: "text" };
 import sqlite1 from "../../drizzle/sqlite/0001_event_txn_ids_created.sql" with { type: "text" };
 import sqlite2 from "../../drizzle/sqlite/0002_push_retention_ts.sql" with { type: "text" };
+import sqlite3 from "../../drizzle/sqlite/0003_send_path_pages.sql" with { type: "text" };
 import postgres0 from "../../drizzle/postgres/0000_init.sql" with { type: "text" };
 import postgres1 from "../../drizzle/postgres/0001_event_txn_ids_created.sql" with { type: "text" };
 import postgres2 from "../../drizzle/postgres/0002_push_retention_ts.sql" with { type: "text" };
 import postgres3 from "../../drizzle/postgres/0003_pg_partial_indexes.sql" with { type: "text" };
+import postgres4 from "../../drizzle/postgres/0004_send_path_pages.sql" with { type: "text" };
 
 export interface Migration { tag: string; sql: string }
 
@@ -14,6 +16,7 @@ export const sqliteMigrations: Migration[] = [
   { tag: "0000_init", sql: sqlite0 },
   { tag: "0001_event_txn_ids_created", sql: sqlite1 },
   { tag: "0002_push_retention_ts", sql: sqlite2 },
+  { tag: "0003_send_path_pages", sql: sqlite3 },
 ];
 
 export const postgresMigrations: Migration[] = [
@@ -21,4 +24,5 @@ export const postgresMigrations: Migration[] = [
   { tag: "0001_event_txn_ids_created", sql: postgres1 },
   { tag: "0002_push_retention_ts", sql: postgres2 },
   { tag: "0003_pg_partial_indexes", sql: postgres3 },
+  { tag: "0004_send_path_pages", sql: postgres4 },
 ];

@@ -179,12 +179,12 @@ describe("pruning push outcomes", () => {
     const actions = new PushActionsStore(database);
     const clock = new FakeClock("test.local", Date.now());
     const roomId = "!backlog:test.local";
+    // Old outcomes lie below every newer one (positions grow with time): below the other tests' rows.
     for (let i = 0; i < 7; i++) {
-      // Two events share each stream position, as a batch boundary may cut through one.
       const row = {
         eventId: `$old${i}`,
         roomId,
-        streamOrdering: 1000 + (i >> 1),
+        streamOrdering: -1000 + i,
         threadId: "main",
         sender: "@a:test.local",
         notif: true,
@@ -192,11 +192,12 @@ describe("pruning push outcomes", () => {
         actions: [],
         ts: clock.now() - 40 * DAY,
       };
-      await actions.write({ defaults: row, explicit: [{ ...row, userId: "@b:test.local", eventId: `$own${i}` }] });
+      // Two users' exceptions share each stream position, as a batch boundary may cut through them.
+      await actions.write({ defaults: row, explicit: [{ ...row, userId: "@b:test.local" }, { ...row, userId: "@c:test.local" }] });
     }
     const deps = { actions, receipts: new ReceiptsStore(database, new StreamPositionsStore(database)), rooms: t.hs.services.rooms.stores.rooms };
     const small = new PushActionsPruner("test.local", clock, new PushRetentionStore(database), deps, { ...DEFAULT_PUSH_RETENTION, batchSize: 2 });
-    expect(await small.prune()).toEqual({ defaults: 7, explicit: 7 });
+    expect(await small.prune()).toEqual({ defaults: 7, explicit: 14 });
     const left = await database.db.select().from(database.tables.eventPushDefaults);
     expect(left.filter((r) => r.roomId === roomId)).toEqual([]);
   });

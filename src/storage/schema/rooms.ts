@@ -62,7 +62,13 @@ export const events = sqliteTable(
     relType: text("rel_type"),
     relatesTo: text("relates_to"),
     containsUrl: integer("contains_url", { mode: "boolean" }).notNull().default(false),
-    /** The sender's transaction scope and id (see event_txn_ids), for `unsigned.transaction_id`. */
+    /**
+     * The sender's transaction scope (`d:<user>|<device>` when the token has a device,
+     * else `t:<token id>`) and id: a retried send finds its event through events_txn, and
+     * the sender's own copy gets `unsigned.transaction_id`. Kept with the event rather
+     * than in a table of their own, so a send writes one index entry for them, not a row
+     * and two index entries; a retry is answered for as long as the event exists.
+     */
     txnScope: text("txn_scope"),
     txnId: text("txn_id"),
   },
@@ -76,22 +82,8 @@ export const events = sqliteTable(
     index("events_relates_to").on(t.relatesTo, t.relType, t.streamOrdering).where(sql`relates_to IS NOT NULL`),
     index("events_room_threads").on(t.roomId, t.relType, t.relatesTo, t.streamOrdering).where(sql`rel_type IS NOT NULL`),
     index("events_member_changes").on(t.stateKey, t.type, t.streamOrdering).where(sql`state_key IS NOT NULL`),
+    index("events_txn").on(t.txnScope, t.roomId, t.txnId).where(sql`txn_id IS NOT NULL`),
   ],
-);
-
-/** Idempotent sends: a retried transaction id returns the first event. */
-export const eventTxnIds = sqliteTable(
-  "event_txn_ids",
-  {
-    /** `d:<user>|<device>` when the token has a device, else `t:<token id>`. */
-    scope: text("scope").notNull(),
-    roomId: text("room_id").notNull(),
-    txnId: text("txn_id").notNull(),
-    eventId: text("event_id").notNull(),
-    createdTs: integer("created_ts").notNull(),
-  },
-  // created_ts: the prune of day-old ids (rooms/txn-pruning.ts) deletes the oldest first.
-  (t) => [primaryKey({ columns: [t.scope, t.roomId, t.txnId] }), index("event_txn_ids_created").on(t.createdTs)],
 );
 
 export const roomCurrentState = sqliteTable(

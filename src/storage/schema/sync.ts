@@ -133,21 +133,20 @@ export const eventPushActions = sqliteTable(
 export const eventPushDefaults = sqliteTable(
   "event_push_defaults",
   {
-    eventId: text("event_id").primaryKey(),
+    // Keyed by the event's position: rows are appended in key order, and a send writes
+    // the row and one index entry (room, position), not a random event-id key as well.
+    streamOrdering: integer("stream_ordering").primaryKey(),
+    eventId: text("event_id").notNull(),
     roomId: text("room_id").notNull(),
-    streamOrdering: integer("stream_ordering").notNull(),
     threadId: text("thread_id").notNull(),
     sender: text("sender").notNull(),
     notif: integer("notif", { mode: "boolean" }).notNull(),
     highlight: integer("highlight", { mode: "boolean" }).notNull(),
     actions: text("actions", { mode: "json" }).$type<PushAction[]>().notNull(),
+    /** When the outcome was written; grows with stream_ordering, which the age prune relies on. */
     ts: integer("ts").notNull(),
   },
-  (t) => [
-    index("event_push_defaults_room_stream").on(t.roomId, t.streamOrdering),
-    // The hourly retention prune selects by age: without it, a scan of every row.
-    index("event_push_defaults_ts").on(t.ts),
-  ],
+  (t) => [index("event_push_defaults_room_stream").on(t.roomId, t.streamOrdering)],
 );
 
 /**

@@ -81,10 +81,10 @@ export class HistoryPurgeStore {
   /**
    * Deletes up to `limit` non-state events of the room below `belowDepth` (never a
    * forward extremity; with `keepSuffix`, never an event whose sender ends with it),
-   * with their push actions and transaction ids. Returns how many events went.
+   * with their push actions. Returns how many events went.
    */
   async deleteChunk(roomId: string, belowDepth: number, keepSuffix: string | null, limit: number): Promise<number> {
-    const { events: e, roomForwardExtremities: fx, eventPushActions: pa, eventTxnIds: tx_ } = this.database.tables;
+    const { events: e, roomForwardExtremities: fx, eventPushActions: pa } = this.database.tables;
     return this.database.transaction("purge_history_chunk", async (tx) => {
       const conds: SQL[] = [
         eq(e.roomId, roomId),
@@ -97,7 +97,6 @@ export class HistoryPurgeStore {
       if (rows.length === 0) return 0;
       const ids = rows.map((r) => r.id);
       await tx.delete(pa).where(inArray(pa.eventId, ids));
-      await tx.delete(tx_).where(inArray(tx_.eventId, ids));
       await tx.delete(e).where(inArray(e.streamOrdering, rows.map((r) => r.so)));
       return rows.length;
     });

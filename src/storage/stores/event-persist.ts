@@ -22,7 +22,7 @@ export interface EventToPersist {
   /** Member events: the profile in the content. */
   displayname: string | null;
   avatarUrl: string | null;
-  txn?: { scope: string; txnId: string; createdTs: number };
+  txn?: { scope: string; txnId: string };
 }
 
 export interface RoomToCreate {
@@ -183,14 +183,6 @@ export class EventPersistStore {
     const extremities = new Map<string, unknown[]>();
     for (const b of batches) for (const id of b.extremities) extremities.set(`${b.roomId}\u0000${id}`, [b.roomId, id]);
     await issue(this.sql.insertMany(tx, "room_forward_extremities", ["room_id", "event_id"], [...extremities.values()]));
-
-    await issue(this.sql.insertMany(
-      tx,
-      "event_txn_ids",
-      ["scope", "room_id", "txn_id", "event_id", "created_ts"],
-      all.flatMap((e) => (e.txn ? [[e.txn.scope, e.roomId, e.txn.txnId, e.eventId, e.txn.createdTs]] : [])),
-      "ON CONFLICT DO NOTHING",
-    ));
 
     for (const e of all) {
       if (e.redacts === null) continue;

@@ -155,11 +155,11 @@ export class EventsStore {
     return out;
   }
 
-  /** On the send path: plain SQL, see SqlExec. */
+  /** The event a transaction id sent (index events_txn). On the send path: plain SQL, see SqlExec. */
   async eventForTxn(scope: string, roomId: string, txnId: string): Promise<string | undefined> {
     const rows = await this.sql.rows<{ event_id: string }>(
       this.database.db,
-      "SELECT event_id FROM event_txn_ids WHERE scope = ? AND room_id = ? AND txn_id = ?",
+      "SELECT event_id FROM events WHERE txn_scope = ? AND room_id = ? AND txn_id = ? LIMIT 1",
       [scope, roomId, txnId],
     );
     return rows[0]?.event_id;

@@ -25,9 +25,31 @@ export class PushRetentionStore {
   constructor(private readonly database: Database) {}
 
   /** Default rows that did not highlight, processed before `beforeTs`. */
-  deleteOldDefaults(beforeTs: number, batch: number): Promise<number> {
+  async deleteOldDefaults(beforeTs: number, batch: number): Promise<number> {
     const d = this.database.tables.eventPushDefaults;
-    return this.#batched("prune_push_defaults_age", d, and(eq(d.highlight, false), lt(d.ts, beforeTs))!, batch);
+    const bound = await this.#defaultsBound(beforeTs);
+    if (bound === null) return 0;
+    return this.#batched("prune_push_defaults_age", d, and(lt(d.streamOrdering, bound), eq(d.highlight, false), lt(d.ts, beforeTs))!, batch);
+  }
+
+  /**
+   * The first default row's position written at or after `beforeTs` (Infinity if none):
+   * rows are written in position order with the clock's time, so everything older lies
+   * below it, and the age prunes read that range by primary key instead of an index on
+   * ts (which would cost every send a page). Null when there is no row at all.
+   */
+  async #defaultsBound(beforeTs: number): Promise<number | null> {
+    const d = this.database.tables.eventPushDefaults;
+    const [first] = await this.database.db.select({ so: d.streamOrdering }).from(d).orderBy(asc(d.streamOrdering)).limit(1);
+    if (!first) return null;
+    // Scans from the oldest row to the first new one: only rows the prune is about to take.
+    const [edge] = await this.database.db
+      .select({ so: d.streamOrdering })
+      .from(d)
+      .where(gte(d.ts, beforeTs))
+      .orderBy(asc(d.streamOrdering))
+      .limit(1);
+    return edge ? Number(edge.so) : Number.MAX_SAFE_INTEGER;
   }
 
   /**
@@ -69,7 +91,9 @@ export class PushRetentionStore {
   /** Rooms with default rows processed before `beforeTs`. */
   async roomsWithDefaultsBefore(beforeTs: number): Promise<string[]> {
     const d = this.database.tables.eventPushDefaults;
-    const rows = await this.database.db.selectDistinct({ roomId: d.roomId }).from(d).where(lt(d.ts, beforeTs));
+    const bound = await this.#defaultsBound(beforeTs);
+    if (bound === null) return [];
+    const rows = await this.database.db.selectDistinct({ roomId: d.roomId }).from(d).where(and(lt(d.streamOrdering, bound), lt(d.ts, beforeTs)));
     return rows.map((r) => r.roomId);
   }
 
@@ -85,13 +109,14 @@ export class PushRetentionStore {
     return rows.map((r) => ({ ...r, streamOrdering: Number(r.streamOrdering), ts: Number(r.ts) }));
   }
 
-  async deleteDefaults(eventIds: readonly string[]): Promise<number> {
+  /** Deletes the default rows of the events at these stream positions. */
+  async deleteDefaults(streamOrderings: readonly number[]): Promise<number> {
     const d = this.database.tables.eventPushDefaults;
     let n = 0;
-    for (let i = 0; i < eventIds.length; i += CHUNK) {
-      const chunk = eventIds.slice(i, i + CHUNK);
+    for (let i = 0; i < streamOrderings.length; i += CHUNK) {
+      const chunk = streamOrderings.slice(i, i + CHUNK);
       n += await this.database.transaction("prune_push_defaults_read", async (tx) =>
-        (await tx.delete(d).where(inArray(d.eventId, chunk)).returning({ id: d.eventId })).length,
+        (await tx.delete(d).where(inArray(d.streamOrdering, chunk)).returning({ so: d.streamOrdering })).length,
       );
     }
     return n;
@@ -100,7 +125,7 @@ export class PushRetentionStore {
   /** No default row exists for the per-user row's event. */
   #noDefault(): SQL {
     const { eventPushActions: e, eventPushDefaults: d } = this.database.tables;
-    return notExists(this.database.db.select({ one: sql`1` }).from(d).where(eq(d.eventId, e.eventId)));
+    return notExists(this.database.db.select({ one: sql`1` }).from(d).where(eq(d.streamOrdering, e.streamOrdering)));
   }
 
   /** Deletes the rows matching `where`, `batch` at a time, oldest stream position first. */

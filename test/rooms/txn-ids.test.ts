@@ -1,0 +1,46 @@
+// A transaction id is remembered with its event (events.txn_scope/txn_id): a retry gets
+// the first event back however late it comes, also after a restart, and a server whose
+// events table lost the event (a purge) sends anew rather than answer with a dead id.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { startRestartableHomeserver, type RestartableHomeserver } from "../sync/restartable.ts";
+import { clientFor, enc, registerUsers, type Account } from "./helpers.ts";
+
+let t: RestartableHomeserver;
+let alice: Account;
+let roomId: string;
+
+beforeAll(async () => {
+  t = await startRestartableHomeserver();
+  [alice] = await registerUsers(t, "alice");
+  roomId = (await clientFor(t, alice!)("POST", "/createRoom", {})).body.room_id;
+});
+afterAll(() => t.stop());
+
+async function sendWithTxn(txnId: string, body = "hi"): Promise<string> {
+  const res = await clientFor(t, alice!)("PUT", `/rooms/${enc(roomId)}/send/m.room.message/${txnId}`, { msgtype: "m.text", body });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body.event_id;
+}
+
+test("a retry after a restart returns the first event, and its copy still carries the transaction id", async () => {
+  const first = await sendWithTxn("kept", "first");
+  for (let i = 0; i < 5; i++) await sendWithTxn(`other${i}`);
+  await t.restart();
+  expect(await sendWithTxn("kept", "retried")).toBe(first);
+  const event = await clientFor(t, alice!)("GET", `/rooms/${enc(roomId)}/event/${enc(first)}`);
+  expect(event.body.content.body).toBe("first");
+  expect(event.body.unsigned.transaction_id).toBe("kept");
+  // Nothing new was sent: the retry's content is not in the room.
+  const page = await clientFor(t, alice!)("GET", `/rooms/${enc(roomId)}/messages?dir=b&limit=20`);
+  expect(page.body.chunk.filter((e: any) => e.content?.body === "retried")).toHaveLength(0);
+});
+
+test("the lookup is exact: scope, room and id must all match", async () => {
+  const { events } = t.hs.services.rooms.stores;
+  const id = await sendWithTxn("exact");
+  const scope = (await t.hs.services.database.queryRaw<{ txn_scope: string }>("SELECT txn_scope FROM events WHERE event_id = ?", [id]))[0]!.txn_scope;
+  expect(await events.eventForTxn(scope, roomId, "exact")).toBe(id);
+  expect(await events.eventForTxn(scope, roomId, "exac")).toBeUndefined();
+  expect(await events.eventForTxn(scope, "!other:test.local", "exact")).toBeUndefined();
+  expect(await events.eventForTxn(`${scope}x`, roomId, "exact")).toBeUndefined();
+});
