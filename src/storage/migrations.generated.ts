@@ -4,6 +4,7 @@ import sqlite0 from "../../drizzle/sqlite/0000_init.sql" with { type: "text" };
 import sqlite1 from "../../drizzle/sqlite/0001_event_txn_ids_created.sql" with { type: "text" };
 import sqlite2 from "../../drizzle/sqlite/0002_push_retention_ts.sql" with { type: "text" };
 import sqlite3 from "../../drizzle/sqlite/0003_send_path_pages.sql" with { type: "text" };
+import sqlite4 from "../../drizzle/sqlite/0004_extremities_without_rowid.sql" with { type: "text" };
 import postgres0 from "../../drizzle/postgres/0000_init.sql" with { type: "text" };
 import postgres1 from "../../drizzle/postgres/0001_event_txn_ids_created.sql" with { type: "text" };
 import postgres2 from "../../drizzle/postgres/0002_push_retention_ts.sql" with { type: "text" };
@@ -17,6 +18,7 @@ export const sqliteMigrations: Migration[] = [
   { tag: "0001_event_txn_ids_created", sql: sqlite1 },
   { tag: "0002_push_retention_ts", sql: sqlite2 },
   { tag: "0003_send_path_pages", sql: sqlite3 },
+  { tag: "0004_extremities_without_rowid", sql: sqlite4 },
 ];
 
 export const postgresMigrations: Migration[] = [

@@ -119,6 +119,13 @@ export const roomMemberships = sqliteTable(
   ],
 );
 
+/** SQLite tables made WITHOUT ROWID by hand-written migrations (the schema builder cannot say so). */
+export const SQLITE_WITHOUT_ROWID: ReadonlySet<string> = new Set(["room_forward_extremities"]);
+
+/**
+ * On SQLite a WITHOUT ROWID table (drizzle/sqlite/0004), so replacing a room's
+ * extremities writes one page per commit, not two.
+ */
 export const roomForwardExtremities = sqliteTable(
   "room_forward_extremities",
   {

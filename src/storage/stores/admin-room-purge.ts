@@ -1,11 +1,12 @@
 // Deleting a room's rows table by table, in bounded chunks so a purge never holds the
 // database for long: each chunk is its own short transaction, and other requests'
 // transactions run between chunks. The one place with dialect-specific SQL for this:
-// SQLite addresses rows by rowid, PostgreSQL by ctid.
+// SQLite addresses rows by rowid (or a WITHOUT ROWID table's key), PostgreSQL by ctid.
 import { getTableConfig, type SQLiteTable } from "drizzle-orm/sqlite-core";
 import { and, eq, inArray, isNull, lt, notInArray, sql, type SQL } from "drizzle-orm";
 import type { Database } from "../database.ts";
 import * as schema from "../schema/index.ts";
+import { SQLITE_WITHOUT_ROWID } from "../schema/rooms.ts";
 import { SqlExec } from "./sql-exec.ts";
 import type { PurgeStep, TableName } from "../../admin/room-tables.ts";
 
@@ -58,12 +59,20 @@ export class RoomPurgeStore {
   async deleteChunk(step: PurgeStep, roomId: string, limit: number | null): Promise<number> {
     const table = q(this.tableName(step.table));
     const bound = limit === null ? "" : ` LIMIT ${Math.floor(limit)}`;
-    const pick = `SELECT t.${this.database.dialect === "sqlite" ? "rowid" : "ctid"} FROM ${table} t WHERE ${this.#match(step)}${bound}`;
+    const rowKey = this.database.dialect === "sqlite" ? this.#sqliteRowKey(step.table) : "ctid";
+    const pick = `SELECT ${rowKey.split(", ").map((c) => `t.${c}`).join(", ")} FROM ${table} t WHERE ${this.#match(step)}${bound}`;
     const text =
       this.database.dialect === "sqlite"
-        ? `DELETE FROM ${table} WHERE rowid IN (${pick}) RETURNING 1 AS gone`
+        ? `DELETE FROM ${table} WHERE (${rowKey}) IN (${pick}) RETURNING 1 AS gone`
         : `DELETE FROM ${table} WHERE ctid = ANY(ARRAY(${pick})) RETURNING 1 AS gone`;
     return this.database.transaction("purge_room_chunk", async (tx) => (await this.#sql.rows(tx, text, [roomId])).length);
+  }
+
+  /** What addresses a row on SQLite: the rowid, or a WITHOUT ROWID table's primary key columns. */
+  #sqliteRowKey(table: TableName): string {
+    if (!SQLITE_WITHOUT_ROWID.has(this.tableName(table))) return "rowid";
+    const cfg = getTableConfig(schema[table] as unknown as SQLiteTable);
+    return cfg.primaryKeys[0]!.columns.map((c) => q(c.name)).join(", ");
   }
 
   /** How many of the room's rows `step` would delete (tests, logs). */
