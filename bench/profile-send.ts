@@ -69,11 +69,13 @@ end
     await Bun.sleep(1000);
   }
   if (process.env.PROFILE_THREADS) {
+    if (process.env.PROFILE_MARK) console.error("=== MEASURE START");
     const before = threadTimes();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const o = await runWrk(seconds);
     const wall = performance.now() - t0;
+    if (process.env.PROFILE_MARK) console.error("=== MEASURE END");
     const cpu = process.cpuUsage(cpu0);
     const after = threadTimes();
     const n = Number(o.match(/(\d+) requests in/)?.[1] ?? 0);
@@ -112,6 +114,7 @@ end
       console.log(`${perRequest(n).padStart(7)}  ${((100 * n) / traces.length).toFixed(1).padStart(5)}%  ${name}`);
     }
   };
+  if (process.env.PROFILE_TIERS) console.log(result.bytecodes.split("\n").slice(0, 16).join("\n"));
   print("self", self);
   print("inclusive", inclusive);
 } finally {

@@ -52,16 +52,16 @@ export class SqlExec {
     const head = `INSERT INTO ${table} (${columns.join(", ")}) VALUES `;
     const one = `(${columns.map(() => "?").join(", ")})`;
     if (this.database.dialect === "sqlite") {
-      // Full chunks share one statement (fewer calls into SQLite for big batches); the
-      // rest go row by row, so a table has two statement texts, not one per batch size.
+      // Rows go in statements of `per` rows, then of powers of two (a batch of 10 events is
+      // two statements, not ten), so a table has a handful of cached statement texts.
       const per = Math.max(1, Math.min(SQLITE_CHUNK_ROWS, Math.floor(SQLITE_MAX_PARAMS / columns.length)));
-      let i = 0;
-      if (rows.length >= per && per > 1) {
-        const text = `${head}${Array(per).fill(one).join(", ")} ${suffix}`;
-        for (; i + per <= rows.length; i += per) await this.database.queryRaw(text, rows.slice(i, i + per).flat());
+      for (let i = 0; i < rows.length; ) {
+        const left = rows.length - i;
+        const n = left >= per ? per : 2 ** Math.floor(Math.log2(left));
+        const text = `${head}${n === 1 ? one : Array(n).fill(one).join(", ")} ${suffix}`;
+        await this.database.queryRaw(text, n === 1 ? rows[i]! : rows.slice(i, i + n).flat());
+        i += n;
       }
-      const text = `${head}${one} ${suffix}`;
-      for (; i < rows.length; i++) await this.database.queryRaw(text, rows[i]!);
       return;
     }
     // Every chunk is handed to the connection at once, in order (see pipelined).
