@@ -6,6 +6,12 @@
  *
  *   ./node_modules/.bin/bun bench/profile-send.ts            # SQLite, 1 sender
  *   PROFILE_CONCURRENCY=10 PROFILE_SECONDS=8 ./node_modules/.bin/bun bench/profile-send.ts
+ *
+ * PROFILE_THREADS=1 first runs unprofiled and prints CPU per request of each thread (with
+ * `--preload bench/support/count-statements.ts`, also every SQL statement per request);
+ * PROFILE_FILES=1 adds self time per source file, PROFILE_TIERS=1 JavaScriptCore's tiers;
+ * PROFILE_READY_FILE=f writes the pid to f a second before the measured run (for perf).
+ * The sampler costs the server much of its speed: compare shares, not absolute figures.
  */
 import { profile } from "bun:jsc";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -70,6 +76,7 @@ end
   }
   if (process.env.PROFILE_THREADS) {
     if (process.env.PROFILE_MARK) console.error("=== MEASURE START");
+    (globalThis as { __sqlcounts?: Map<string, unknown> }).__sqlcounts?.clear();
     const before = threadTimes();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
@@ -79,6 +86,8 @@ end
     const cpu = process.cpuUsage(cpu0);
     const after = threadTimes();
     const n = Number(o.match(/(\d+) requests in/)?.[1] ?? 0);
+    const sqlCounts = (globalThis as { __sqlcounts?: Map<string, [number, number]> }).__sqlcounts;
+    if (sqlCounts) for (const [k, [c, ms]] of [...sqlCounts].sort((a, b) => b[1][1] - a[1][1]).slice(0, 25)) console.log(`SQLCOUNT ${(c / n).toFixed(2)}x ${((ms * 1000) / n).toFixed(1)} µs  ${k}`);
     console.log(`${n} requests, ${((n * 1000) / wall).toFixed(0)}/s; process CPU ${((cpu.user + cpu.system) / n).toFixed(0)} µs per request (user ${(cpu.user / n).toFixed(0)}, system ${(cpu.system / n).toFixed(0)})`);
     for (const [tid, [name, ticks]] of after) {
       const d = ticks - (before.get(tid)?.[1] ?? 0);
@@ -115,6 +124,19 @@ end
     }
   };
   if (process.env.PROFILE_TIERS) console.log(result.bytecodes.split("\n").slice(0, 16).join("\n"));
+  if (process.env.PROFILE_FILES) {
+    const byFile = new Map<string, number>();
+    for (const t of traces) {
+      const f = t.frames[0];
+      if (!f) continue;
+      // Native frames count for the first JavaScript caller's file.
+      const owner = t.frames.find((x) => x.sourceID !== 4294967295) ?? f;
+      const file = owner.sourceID === 4294967295 ? "[native]" : short(owner.sourceURL ?? sources.get(owner.sourceID) ?? "?");
+      const key = f.sourceID === 4294967295 ? `${file} -> ${f.name}` : file;
+      byFile.set(key, (byFile.get(key) ?? 0) + 1);
+    }
+    print("self by file (native time counted for its caller)", byFile);
+  }
   print("self", self);
   print("inclusive", inclusive);
 } finally {
