@@ -29,7 +29,8 @@ export function openPostgres(config: Extract<DatabaseConfig, { kind: "postgres" 
       });
   const tables = toPgTables(schema) as unknown as Tables;
   const stats = new TransactionStats();
-  const db = drizzlePg({ client: timedSql(client, stats), schema: tables as never }) as unknown as Db & {
+  const prepared = new PreparedTexts(PREPARED_TEXTS);
+  const db = drizzlePg({ client: timedSql(client, stats, prepared), schema: tables as never }) as unknown as Db & {
     transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   };
   const inTxn = new AsyncLocalStorage<Db>();
@@ -89,21 +90,47 @@ export function openPostgres(config: Extract<DatabaseConfig, { kind: "postgres" 
 
 type Sql = postgres.Sql<{}>;
 
+/** Distinct statement texts a homeserver prepares on PostgreSQL at most (see PreparedTexts). */
+const PREPARED_TEXTS = 512;
+
+/**
+ * Which statement texts run as prepared statements. postgres.js runs an unprepared
+ * statement with parameters in two round trips (it asks for the parameter types first,
+ * and statements pipelined behind it wait for that answer), and the server plans it each
+ * time; a prepared one costs one round trip and is parsed once per connection. Prepared
+ * statements live as long as their connection, so only the first `max` distinct texts are
+ * prepared: hot statements come first, and texts built for lists of every length cannot
+ * pile up on the server.
+ */
+class PreparedTexts {
+  readonly #texts = new Set<string>();
+
+  constructor(private readonly max: number) {}
+
+  admit(text: string): boolean {
+    if (this.#texts.has(text)) return true;
+    if (this.#texts.size >= this.max) return false;
+    this.#texts.add(text);
+    return true;
+  }
+}
+
 /**
  * The client as drizzle sees it (drizzle uses `options`, `unsafe`, `begin` and
  * `savepoint`): every statement reports the time from being issued to its
  * result, network and, outside transactions, the wait for a pooled connection
  * included. Transactions and savepoints hand drizzle a timed client as well.
  */
-function timedSql(sql: Sql | postgres.TransactionSql<{}>, stats: TransactionStats): Sql {
+function timedSql(sql: Sql | postgres.TransactionSql<{}>, stats: TransactionStats, prepared: PreparedTexts): Sql {
   const withTimed = (args: unknown[]) => {
     const fn = args.pop() as (s: Sql) => unknown;
-    return [...args, (inner: postgres.TransactionSql<{}>) => fn(timedSql(inner, stats))];
+    return [...args, (inner: postgres.TransactionSql<{}>) => fn(timedSql(inner, stats, prepared))];
   };
   return {
     options: (sql as Sql).options,
     unsafe(query: string, params?: never[], opts?: postgres.UnsafeQueryOptions) {
-      const pending = sql.unsafe(query, params, opts);
+      const prepare = params !== undefined && params.length > 0 && opts?.prepare !== false && prepared.admit(query);
+      const pending = sql.unsafe(query, params, prepare ? { ...opts, prepare: true } : opts);
       if (stats.timed) {
         const t0 = performance.now();
         const done = () => stats.recordQuery(query, performance.now() - t0);

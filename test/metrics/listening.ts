@@ -5,11 +5,19 @@ import { parseConfig } from "../../src/config/load.ts";
 import { createHomeserver, type Homeserver, type ListenerHub } from "../../src/homeserver.ts";
 
 /** A port that was free a moment ago (listeners in the config cannot ask for port 0). */
+/** Ports handed out in this test process: the kernel may offer a just-closed probe's port again. */
+const handedOut = new Set<number>();
+
+/** A free port, never one this process was handed before (two calls must not collide). */
 export function freePort(): number {
-  const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
-  const port = probe.port!;
-  probe.stop(true);
-  return port;
+  for (;;) {
+    const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
+    const port = probe.port!;
+    probe.stop(true);
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 /** A homeserver on SQLite that opens the listeners of its config, as `hearth --config` does. */

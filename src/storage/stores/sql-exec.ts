@@ -76,9 +76,13 @@ export class SqlExec {
         sent.push(this.run(tx, text, columns.map((_, c) => chunk.map((r) => arrayElement(r[c])))));
       }
     } else {
-      for (let i = 0; i < rows.length; i += 500) {
-        const chunk = rows.slice(i, i + 500);
+      // Statements of powers of two rows (at most PG_VALUES_MAX_ROWS), so a table has a
+      // handful of texts (which can stay prepared), not one per row count.
+      for (let i = 0; i < rows.length; ) {
+        const n = Math.min(PG_VALUES_MAX_ROWS, 2 ** Math.floor(Math.log2(rows.length - i)));
+        const chunk = rows.slice(i, i + n);
         sent.push(this.run(tx, `${head}${chunk.map(() => one).join(", ")} ${suffix}`, chunk.flat()));
+        i += n;
       }
     }
     await Promise.all(sent);
@@ -113,6 +117,8 @@ export class SqlExec {
 
 /** From this many rows PostgreSQL inserts go through unnest(), in chunks of the second. */
 const PG_UNNEST_MIN_ROWS = 50;
+/** Rows per VALUES statement at most (tables whose columns unnest cannot carry). */
+const PG_VALUES_MAX_ROWS = 256;
 const PG_UNNEST_CHUNK_ROWS = 5000;
 /** Types whose arrays postgres.js serialises as PostgreSQL reads them back. */
 const ARRAY_TYPES = new Set(["text", "bigint", "integer", "boolean", "double precision"]);
