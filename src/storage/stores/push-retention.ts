@@ -28,21 +28,18 @@ export class PushRetentionStore {
   async deleteOldDefaults(beforeTs: number, batch: number): Promise<number> {
     const d = this.database.tables.eventPushDefaults;
     const bound = await this.#defaultsBound(beforeTs);
-    if (bound === null) return 0;
     return this.#batched("prune_push_defaults_age", d, and(lt(d.streamOrdering, bound), eq(d.highlight, false), lt(d.ts, beforeTs))!, batch);
   }
 
   /**
-   * The first default row's position written at or after `beforeTs` (Infinity if none):
-   * rows are written in position order with the clock's time, so everything older lies
-   * below it, and the age prunes read that range by primary key instead of an index on
-   * ts (which would cost every send a page). Null when there is no row at all.
+   * The position of the first default row written at or after `beforeTs` (past every row
+   * when there is none): rows are written in position order with the clock's time, so the
+   * older ones lie below it, and the age prunes read that range by primary key instead of
+   * through an index on ts (which would cost every send a page). The scan runs from the
+   * oldest row to the first new one: over rows the prune is about to take.
    */
-  async #defaultsBound(beforeTs: number): Promise<number | null> {
+  async #defaultsBound(beforeTs: number): Promise<number> {
     const d = this.database.tables.eventPushDefaults;
-    const [first] = await this.database.db.select({ so: d.streamOrdering }).from(d).orderBy(asc(d.streamOrdering)).limit(1);
-    if (!first) return null;
-    // Scans from the oldest row to the first new one: only rows the prune is about to take.
     const [edge] = await this.database.db
       .select({ so: d.streamOrdering })
       .from(d)
@@ -92,7 +89,6 @@ export class PushRetentionStore {
   async roomsWithDefaultsBefore(beforeTs: number): Promise<string[]> {
     const d = this.database.tables.eventPushDefaults;
     const bound = await this.#defaultsBound(beforeTs);
-    if (bound === null) return [];
     const rows = await this.database.db.selectDistinct({ roomId: d.roomId }).from(d).where(and(lt(d.streamOrdering, bound), lt(d.ts, beforeTs)));
     return rows.map((r) => r.roomId);
   }
