@@ -62,7 +62,6 @@ export class RoomService {
   readonly reads: RoomReads;
   readonly messages: RoomMessages;
   readonly relations: RoomRelations;
-  /** Forgets transaction ids after a day (started by the homeserver). */
   /** Alias resolution; the directory replaces the default. */
   aliases: RoomAliases = new NoRoomAliases();
   readonly #versions = new Map<string, RoomVersion>();

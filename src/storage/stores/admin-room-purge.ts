@@ -59,20 +59,19 @@ export class RoomPurgeStore {
   async deleteChunk(step: PurgeStep, roomId: string, limit: number | null): Promise<number> {
     const table = q(this.tableName(step.table));
     const bound = limit === null ? "" : ` LIMIT ${Math.floor(limit)}`;
-    const rowKey = this.database.dialect === "sqlite" ? this.#sqliteRowKey(step.table) : "ctid";
-    const pick = `SELECT ${rowKey.split(", ").map((c) => `t.${c}`).join(", ")} FROM ${table} t WHERE ${this.#match(step)}${bound}`;
+    const rowKey = this.database.dialect === "sqlite" ? this.#sqliteRowKey(step.table) : ["ctid"];
+    const pick = `SELECT ${rowKey.map((c) => `t.${c}`).join(", ")} FROM ${table} t WHERE ${this.#match(step)}${bound}`;
     const text =
       this.database.dialect === "sqlite"
-        ? `DELETE FROM ${table} WHERE (${rowKey}) IN (${pick}) RETURNING 1 AS gone`
+        ? `DELETE FROM ${table} WHERE (${rowKey.join(", ")}) IN (${pick}) RETURNING 1 AS gone`
         : `DELETE FROM ${table} WHERE ctid = ANY(ARRAY(${pick})) RETURNING 1 AS gone`;
     return this.database.transaction("purge_room_chunk", async (tx) => (await this.#sql.rows(tx, text, [roomId])).length);
   }
 
   /** What addresses a row on SQLite: the rowid, or a WITHOUT ROWID table's primary key columns. */
-  #sqliteRowKey(table: TableName): string {
-    if (!SQLITE_WITHOUT_ROWID.has(this.tableName(table))) return "rowid";
-    const cfg = getTableConfig(schema[table] as unknown as SQLiteTable);
-    return cfg.primaryKeys[0]!.columns.map((c) => q(c.name)).join(", ");
+  #sqliteRowKey(table: TableName): string[] {
+    if (!SQLITE_WITHOUT_ROWID.has(this.tableName(table))) return ["rowid"];
+    return getTableConfig(schema[table] as unknown as SQLiteTable).primaryKeys[0]!.columns.map((c) => q(c.name));
   }
 
   /** How many of the room's rows `step` would delete (tests, logs). */

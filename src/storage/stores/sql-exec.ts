@@ -56,8 +56,7 @@ export class SqlExec {
       // two statements, not ten), so a table has a handful of cached statement texts.
       const per = Math.max(1, Math.min(SQLITE_CHUNK_ROWS, Math.floor(SQLITE_MAX_PARAMS / columns.length)));
       for (let i = 0; i < rows.length; ) {
-        const left = rows.length - i;
-        const n = left >= per ? per : 2 ** Math.floor(Math.log2(left));
+        const n = chunkRows(rows.length - i, per);
         const text = `${head}${n === 1 ? one : Array(n).fill(one).join(", ")} ${suffix}`;
         await this.database.queryRaw(text, n === 1 ? rows[i]! : rows.slice(i, i + n).flat());
         i += n;
@@ -76,10 +75,9 @@ export class SqlExec {
         sent.push(this.run(tx, text, columns.map((_, c) => chunk.map((r) => arrayElement(r[c])))));
       }
     } else {
-      // Statements of powers of two rows (at most PG_VALUES_MAX_ROWS), so a table has a
-      // handful of texts (which can stay prepared), not one per row count.
+      // Chunks as on SQLite, so a table has a handful of texts (which stay prepared).
       for (let i = 0; i < rows.length; ) {
-        const n = Math.min(PG_VALUES_MAX_ROWS, 2 ** Math.floor(Math.log2(rows.length - i)));
+        const n = chunkRows(rows.length - i, PG_VALUES_MAX_ROWS);
         const chunk = rows.slice(i, i + n);
         sent.push(this.run(tx, `${head}${chunk.map(() => one).join(", ")} ${suffix}`, chunk.flat()));
         i += n;
@@ -113,6 +111,14 @@ export class SqlExec {
   get pipelined(): boolean {
     return this.database.dialect === "postgres";
   }
+}
+
+/**
+ * Rows for the next insert statement when `left` remain: `max`, or below that the largest
+ * power of two, so a batch of any size uses a handful of statement texts.
+ */
+function chunkRows(left: number, max: number): number {
+  return left >= max ? max : 2 ** Math.floor(Math.log2(left));
 }
 
 /** From this many rows PostgreSQL inserts go through unnest(), in chunks of the second. */
