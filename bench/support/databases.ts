@@ -9,6 +9,7 @@ export type DatabaseSection = Record<string, unknown>;
 /**
  * Runs a benchmark on SQLite, then on PostgreSQL when HEARTH_BENCH_POSTGRES holds a
  * URL (in a schema it creates and drops), and returns every run's table rows.
+ * BENCH_DATABASES=postgres (or sqlite) runs only that one.
  */
 export async function runOnEachDatabase(
   name: string,
@@ -17,9 +18,10 @@ export async function runOnEachDatabase(
   const dir = mkdtempSync(join(tmpdir(), `hearth-bench-${name}-`));
   const rows: string[] = [];
   try {
-    rows.push(...(await run("SQLite", { name: "sqlite3", args: { database: join(dir, "bench.db") } }, dir)));
+    const only = process.env.BENCH_DATABASES?.split(",");
+    if (!only || only.includes("sqlite")) rows.push(...(await run("SQLite", { name: "sqlite3", args: { database: join(dir, "bench.db") } }, dir)));
     const pgUrl = process.env.HEARTH_BENCH_POSTGRES;
-    if (pgUrl) {
+    if (pgUrl && (!only || only.includes("postgres"))) {
       const schema = `hearth_bench_${name}_${process.pid}`;
       const admin = postgres(pgUrl, { max: 1, onnotice: () => {} });
       await admin.unsafe(`CREATE SCHEMA "${schema}"`);

@@ -1,6 +1,6 @@
 import type { Database, Db } from "../database.ts";
 import { SqlExec } from "./sql-exec.ts";
-import { StateGroupsStore, type StateGroupInfo } from "./state-groups.ts";
+import { StateGroupsStore, type StateChainRows, type StateGroupInfo } from "./state-groups.ts";
 
 export interface EventToPersist {
   eventId: string;
@@ -80,6 +80,8 @@ export class EventPersistStore {
    * Writes the events. Where statements can be pipelined (PostgreSQL) those after the
    * stream positions are issued without waiting and left in `pending`: the event write
    * is then four round trips (BEGIN, positions, everything else, COMMIT), not a dozen.
+   * Big batches (a room upgrade's bans) copy their state groups and events last: the
+   * upserts before them run on the server while their rows are serialised here.
    */
   async #persist(tx: Db, batches: RoomEventBatch[], pending: Promise<unknown>[]): Promise<PersistResult> {
     const issue = async (statement: Promise<unknown>) => {
@@ -109,9 +111,12 @@ export class EventPersistStore {
     const eventRows: unknown[][] = [];
     const currentState = new Map<string, unknown[]>();
     const memberships = new Map<string, unknown[]>();
+    const chains: StateChainRows[] = [];
     for (const batch of batches) {
       const changes = batch.events.filter((e) => e.stateKey !== null).map((e) => ({ type: e.type, stateKey: e.stateKey!, eventId: e.eventId }));
-      const chain = await this.stateGroups.writeChain(tx, batch.roomId, nextGroup, batch.prevStateGroup, changes);
+      const plan = await this.stateGroups.planChain(tx, batch.roomId, nextGroup, batch.prevStateGroup, changes);
+      chains.push(plan);
+      const chain = plan.infos;
       nextGroup += changes.length;
       let group = batch.prevStateGroup;
       let changed = 0;
@@ -159,7 +164,6 @@ export class EventPersistStore {
       if (group) groupsAfter.set(batch.roomId, group);
     }
 
-    await issue(this.sql.insertMany(tx, "events", EVENT_COLUMNS, eventRows));
     await issue(this.sql.insertMany(
       tx,
       "room_current_state",
@@ -183,6 +187,13 @@ export class EventPersistStore {
     const extremities = new Map<string, unknown[]>();
     for (const b of batches) for (const id of b.extremities) extremities.set(`${b.roomId}\u0000${id}`, [b.roomId, id]);
     await issue(this.sql.insertMany(tx, "room_forward_extremities", ["room_id", "event_id"], [...extremities.values()]));
+
+    const inserts = [...this.stateGroups.prepareWrite(chains), this.sql.prepareInsert("events", EVENT_COLUMNS, eventRows)];
+    for (const insert of inserts) {
+      // A COPY must complete before the next statement is issued.
+      if (insert.copies) await insert.run(tx);
+      else await issue(insert.run(tx));
+    }
 
     for (const e of all) {
       if (e.redacts === null) continue;

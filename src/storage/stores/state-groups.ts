@@ -1,5 +1,5 @@
 import type { Database, Db } from "../database.ts";
-import { SqlExec } from "./sql-exec.ts";
+import { SqlExec, type PreparedInsert } from "./sql-exec.ts";
 
 /** A state group's contents: "type\0state_key" → event id (see schema/rooms.ts). */
 export type StateIds = Map<string, string>;
@@ -34,6 +34,14 @@ const CHAIN = `${CHAIN_CTE}
   SELECT e.type, e.state_key, e.event_id, c.n FROM chain c CROSS JOIN state_group_entries e WHERE e.group_id = c.id`;
 // CROSS JOIN keeps SQLite's planner from scanning all of state_group_entries: the short
 // chain must drive index lookups into the entries, not the other way round.
+
+/** A chain of state groups planned by `planChain`, not yet written. */
+export interface StateChainRows {
+  /** The group after each change. */
+  infos: StateGroupInfo[];
+  groups: unknown[][];
+  entries: unknown[][];
+}
 
 export class StateGroupsStore {
   private readonly sql: SqlExec;
@@ -131,21 +139,20 @@ export class StateGroupsStore {
   }
 
   /**
-   * Writes one group per change, ids from `firstId` on, each the state after its change,
-   * inside the caller's transaction; returns the group after each change. Groups inside a
-   * batch are deltas whatever their chain's length: only the last is held to the chain
-   * limit (a snapshot when the chain would grow past it), because later events chain from
-   * it. A batch of 10,000 bans is then two multi-row inserts and at most one state read,
-   * not a snapshot every few hundred events.
+   * Plans one group per change, ids from `firstId` on, each the state after its change
+   * (read inside the caller's transaction); `infos` are the groups after each change, the
+   * rows are for `writeRows`. Groups inside a batch are deltas whatever their chain's
+   * length: only the last is held to the chain limit (a snapshot when the chain would grow
+   * past it), because later events chain from it. A batch of 10,000 bans is then two
+   * multi-row inserts and at most one state read, not a snapshot every few hundred events.
    */
-  async writeChain(
+  async planChain(
     tx: Db,
     roomId: string,
     firstId: number,
     prev: StateGroupInfo | null,
     changes: ReadonlyArray<StateKeyRef & { eventId: string }>,
-  ): Promise<StateGroupInfo[]> {
-    if (changes.length === 0) return [];
+  ): Promise<StateChainRows> {
     const groups: unknown[][] = [];
     const entries: unknown[][] = [];
     const infos: StateGroupInfo[] = [];
@@ -172,10 +179,14 @@ export class StateGroupsStore {
       infos.push(info);
       before = info;
     }
-    // Groups first: on PostgreSQL both go down the connection at once, in this order.
-    const written = this.sql.insertMany(tx, "state_groups", ["id", "room_id", "prev_group", "hops", "base_size"], groups);
-    if (!this.sql.pipelined) await written;
-    await Promise.all([written, this.sql.insertMany(tx, "state_group_entries", ["group_id", "type", "state_key", "event_id"], entries)]);
-    return infos;
+    return { infos, groups, entries };
+  }
+
+  /** The inserts that write planned chains, groups first (see SqlExec.prepareInsert). */
+  prepareWrite(plans: readonly StateChainRows[]): PreparedInsert[] {
+    return [
+      this.sql.prepareInsert("state_groups", ["id", "room_id", "prev_group", "hops", "base_size"], plans.flatMap((p) => p.groups)),
+      this.sql.prepareInsert("state_group_entries", ["group_id", "type", "state_key", "event_id"], plans.flatMap((p) => p.entries)),
+    ];
   }
 }
