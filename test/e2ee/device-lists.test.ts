@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { eq } from "drizzle-orm";
 import { startTestHomeserver, type TestHomeserver } from "../support/homeserver.ts";
 import { addDevice, createUser, deviceKeysFor, type TestUser } from "./helpers.ts";
 import { formatSyncToken, emptyToken } from "../../src/sync/token.ts";
@@ -17,9 +16,7 @@ const req = (user: TestUser, method: string, path: string, body?: unknown) =>
 async function now() {
   const s = t.hs.services;
   await s.rooms.flush();
-  const sp = s.database.tables.streamPositions;
-  const rows = await s.database.db.select({ position: sp.position }).from(sp).where(eq(sp.stream, "events"));
-  return { ...(await s.e2ee.positions()), events: Number(rows[0]?.position ?? 0) };
+  return { ...(await s.e2ee.positions()), events: s.sync.streams.current().events };
 }
 
 async function deviceLists(user: TestUser, since: Awaited<ReturnType<typeof now>>) {
