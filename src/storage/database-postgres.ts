@@ -76,6 +76,11 @@ export function openPostgres(config: Extract<DatabaseConfig, { kind: "postgres" 
         for (const s of statements) await sql.unsafe(s);
       });
     },
+    async runEach(query, paramLists) {
+      let n = 0;
+      const text = query.replace(/\?/g, () => `$${++n}`);
+      for (const params of paramLists) await client.unsafe(text, params as never[]);
+    },
     async queryRaw<T>(query: string, params: unknown[] = []) {
       // Rewrite ?-placeholders to $n so callers can write one query for both dialects.
       let n = 0;

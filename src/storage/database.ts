@@ -34,6 +34,12 @@ export interface Database {
   execRaw(statements: string[]): Promise<void>;
   /** Runs a raw query and returns its rows. */
   queryRaw<T = Record<string, unknown>>(query: string, params?: unknown[]): Promise<T[]>;
+  /**
+   * Runs one raw statement once per parameter list, in order (single-row inserts in bulk).
+   * Like queryRaw, on SQLite's one connection (so inside a running transaction) and on
+   * PostgreSQL's pool.
+   */
+  runEach(query: string, paramLists: readonly unknown[][]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -99,6 +105,13 @@ function openSqlite(path: string): Database {
       client.transaction(() => {
         for (const s of statements) client.exec(s);
       })();
+    },
+    async runEach(query, paramLists) {
+      // One statement lookup and no await per row: SQLite runs them back to back.
+      const stmt = statements.get(query);
+      const t0 = stats.timed ? performance.now() : 0;
+      for (const params of paramLists) stmt.run(...(params as never[]));
+      if (stats.timed) stats.recordQuery(query, performance.now() - t0);
     },
     async queryRaw<T>(query: string, params: unknown[] = []) {
       if (!stats.timed) return statements.get(query).all(...(params as never[])) as T[];

@@ -1,6 +1,7 @@
 // Bulk inserts keep every value exactly: on PostgreSQL a batch of hundreds of rows goes
 // through COPY's text format (tabs, newlines, backslashes and NULL are escaped there),
-// smaller ones through unnest() or VALUES; SQLite always binds parameters. Runs on the
+// smaller ones through unnest() or VALUES; SQLite binds parameters, a row at a time into
+// the events table and in multi-row statements elsewhere. Runs on the
 // suite's database (SQLite, and PostgreSQL when HEARTH_TEST_POSTGRES is set).
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { openDatabase, type Database } from "../../src/storage/database.ts";
@@ -90,4 +91,14 @@ test("a bulk insert that fails says why, rolls its transaction back, and the nex
   const retried = written.slice(0, -1);
   await database.transaction("test_bulk", (tx) => sql.insertMany(tx, "events", COLUMNS, retried));
   expect(await readBack("!failing:example.org")).toEqual(retried);
+});
+
+test("runEach runs its statement once per parameter list, in order", async () => {
+  await database.runEach("INSERT INTO stream_positions (stream, position) VALUES (?, ?) ON CONFLICT (stream) DO UPDATE SET position = excluded.position", [
+    ["run_each_test", 1],
+    ["run_each_test", 3],
+    ["run_each_test", 2],
+  ]);
+  const rows = await sql.rows<{ position: number | string }>(database.db, "SELECT position FROM stream_positions WHERE stream = ?", ["run_each_test"]);
+  expect(Number(rows[0]!.position)).toBe(2);
 });
