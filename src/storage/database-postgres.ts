@@ -77,15 +77,11 @@ export function openPostgres(config: Extract<DatabaseConfig, { kind: "postgres" 
       });
     },
     async runEach(query, paramLists) {
-      let n = 0;
-      const text = query.replace(/\?/g, () => `$${++n}`);
+      const text = dollarPlaceholders(query);
       for (const params of paramLists) await client.unsafe(text, params as never[]);
     },
     async queryRaw<T>(query: string, params: unknown[] = []) {
-      // Rewrite ?-placeholders to $n so callers can write one query for both dialects.
-      let n = 0;
-      const text = query.replace(/\?/g, () => `$${++n}`);
-      return (await client.unsafe(text, params as never[])) as unknown as T[];
+      return (await client.unsafe(dollarPlaceholders(query), params as never[])) as unknown as T[];
     },
     async close() {
       await client.end({ timeout: 5 });
@@ -94,6 +90,12 @@ export function openPostgres(config: Extract<DatabaseConfig, { kind: "postgres" 
 }
 
 type Sql = postgres.Sql<{}>;
+
+/** `?` placeholders as `$n`, so callers write one query text for both dialects. */
+function dollarPlaceholders(query: string): string {
+  let n = 0;
+  return query.replace(/\?/g, () => `$${++n}`);
+}
 
 /** Distinct statement texts a homeserver prepares on PostgreSQL at most (see PreparedTexts). */
 const PREPARED_TEXTS = 512;

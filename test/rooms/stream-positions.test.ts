@@ -4,7 +4,7 @@
 // out from blocks reserved in stream_positions; PostgreSQL takes each from the row.)
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startRestartableHomeserver, type RestartableHomeserver } from "../sync/restartable.ts";
-import { clientFor, enc, registerUsers, type Account } from "./helpers.ts";
+import { clientFor, createRoomAs, enc, expectStatus, registerUsers, roomPath, txn, type Account } from "./helpers.ts";
 
 let t: RestartableHomeserver;
 let alice: Account;
@@ -13,13 +13,13 @@ let roomId: string;
 beforeAll(async () => {
   t = await startRestartableHomeserver();
   [alice] = await registerUsers(t, "alice");
-  roomId = (await clientFor(t, alice!)("POST", "/createRoom", {})).body.room_id;
+  roomId = await createRoomAs(clientFor(t, alice!));
 });
 afterAll(() => t.stop());
 
 async function send(body: string, room = roomId): Promise<string> {
-  const res = await clientFor(t, alice!)("PUT", `/rooms/${enc(room)}/send/m.room.message/${crypto.randomUUID()}`, { msgtype: "m.text", body });
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  const res = await clientFor(t, alice!)("PUT", `${roomPath(room)}/send/m.room.message/${txn()}`, { msgtype: "m.text", body });
+  expectStatus(res, 200);
   return res.body.event_id;
 }
 
@@ -45,7 +45,7 @@ test("after a restart new events come after every earlier one, and an old since 
 });
 
 test("the newest events purged and the server restarted, positions are not given out again", async () => {
-  const other = (await clientFor(t, alice!)("POST", "/createRoom", {})).body.room_id as string;
+  const other = await createRoomAs(clientFor(t, alice!));
   const gone = await send("to be purged", other);
   const goneAt = await orderingOf(gone);
   const token = (await clientFor(t, alice!)("GET", "/sync?timeout=0")).body.next_batch as string;
@@ -75,7 +75,7 @@ test("a refused write gives no position twice, also after a restart: the events 
     });
   let ids: string[];
   try {
-    const refused = await clientFor(t, alice!)("PUT", `/rooms/${enc(roomId)}/send/m.room.message/${crypto.randomUUID()}`, { msgtype: "m.text", body: "refused" });
+    const refused = await clientFor(t, alice!)("PUT", `${roomPath(roomId)}/send/m.room.message/${txn()}`, { msgtype: "m.text", body: "refused" });
     expect(refused.status).toBe(500);
     ids = [await send("one"), await send("two")];
   } finally {

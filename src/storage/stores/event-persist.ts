@@ -122,9 +122,8 @@ export class EventPersistStore {
     const chains: StateChainRows[] = [];
     for (const batch of batches) {
       const changes = batch.events.filter((e) => e.stateKey !== null).map((e) => ({ type: e.type, stateKey: e.stateKey!, eventId: e.eventId }));
-      const plan = await this.stateGroups.planChain(tx, batch.roomId, nextGroup, batch.prevStateGroup, changes);
-      chains.push(plan);
-      const chain = plan.infos;
+      const chain = await this.stateGroups.planChain(tx, batch.roomId, nextGroup, batch.prevStateGroup, changes);
+      chains.push(chain);
       nextGroup += changes.length;
       let group = batch.prevStateGroup;
       let changed = 0;
@@ -132,7 +131,7 @@ export class EventPersistStore {
         const streamOrdering = nextStream++;
         streamOrderings.set(e.eventId, streamOrdering);
         if (e.stateKey !== null) {
-          group = chain[changed++]!;
+          group = chain.infos[changed++]!;
           currentState.set(`${e.roomId}\u0000${e.type}\u0000${e.stateKey}`, [e.roomId, e.type, e.stateKey, e.eventId]);
           if (e.type === "m.room.member" && e.membership !== null) {
             memberships.set(`${e.roomId}\u0000${e.stateKey}`, [

@@ -24,7 +24,7 @@ export class SqlExec {
     if (this.database.dialect === "sqlite") return this.database.queryRaw<T>(text, params);
     // The postgres.js client under drizzle's database or transaction: building a drizzle
     // SQL object for a text we already have costs more than the round trip's CPU.
-    const client = (tx as unknown as { session?: { client?: PgClient } }).session?.client;
+    const client = pgClientOf(tx);
     if (client) return [...(await client.unsafe<T>(this.#dollarText(text), params))];
     const pg = tx as unknown as { execute(q: SQL): Promise<T[]> };
     return [...(await pg.execute(toSql(text, params)))];
@@ -62,7 +62,23 @@ export class SqlExec {
    * PostgreSQL: COPY for big plain inserts (see `copies`: such a call is awaited before
    * anything else is issued on `tx`), else unnest() arrays or VALUES, pipelined.
    */
-  async insertMany(tx: Db, table: string, columns: string[], rows: unknown[][], suffix = ""): Promise<void> {
+  insertMany(tx: Db, table: string, columns: string[], rows: unknown[][], suffix = ""): Promise<void> {
+    return this.prepareInsert(table, columns, rows, suffix).run(tx);
+  }
+
+  /**
+   * `insertMany` with the rows serialised now and sent by `run`: a caller serialises big
+   * COPY data while the statements it issued before run on the server.
+   */
+  prepareInsert(table: string, columns: string[], rows: unknown[][], suffix = ""): PreparedInsert {
+    if (suffix === "" && this.copies(rows.length)) {
+      const chunks = copyChunks(rows);
+      return { copies: true, run: (tx) => this.#copy(tx, table, columns, chunks) };
+    }
+    return { copies: false, run: (tx) => this.#insert(tx, table, columns, rows, suffix) };
+  }
+
+  async #insert(tx: Db, table: string, columns: string[], rows: unknown[][], suffix: string): Promise<void> {
     if (rows.length === 0) return;
     const head = `INSERT INTO ${table} (${columns.join(", ")}) VALUES `;
     const one = `(${columns.map(() => "?").join(", ")})`;
@@ -82,7 +98,6 @@ export class SqlExec {
       }
       return;
     }
-    if (suffix === "" && this.copies(rows.length)) return this.#copy(tx, table, columns, copyChunks(rows));
     // Every chunk is handed to the connection at once, in order (see pipelined).
     const sent: Promise<void>[] = [];
     const types = rows.length >= PG_UNNEST_MIN_ROWS ? this.#pgArrayTypes(table, columns) : undefined;
@@ -112,7 +127,7 @@ export class SqlExec {
    * rather than escaped array literals (JSON, full of quotes, needs none in COPY text).
    */
   async #copy(tx: Db, table: string, columns: string[], chunks: string[]): Promise<void> {
-    const client = (tx as unknown as { session?: { client?: PgClient } }).session?.client;
+    const client = pgClientOf(tx);
     if (!client) throw new Error("COPY needs a PostgreSQL transaction");
     const query = client.unsafe(`COPY ${table} (${columns.join(", ")}) FROM STDIN`);
     // postgres.js never ends the stream of a COPY the server refuses after its last row
@@ -128,18 +143,6 @@ export class SqlExec {
     refused.catch(() => undefined);
     const stream = await query.writable();
     await Promise.race([pipeline(Readable.from(chunks), stream), refused]);
-  }
-
-  /**
-   * `insertMany` with the rows serialised now and sent by `run`: a caller serialises big
-   * COPY data while the statements it issued before run on the server.
-   */
-  prepareInsert(table: string, columns: string[], rows: unknown[][], suffix = ""): PreparedInsert {
-    if (suffix === "" && this.copies(rows.length)) {
-      const chunks = copyChunks(rows);
-      return { copies: true, run: (tx) => this.#copy(tx, table, columns, chunks) };
-    }
-    return { copies: false, run: (tx) => this.insertMany(tx, table, columns, rows, suffix) };
   }
 
   /** The PostgreSQL types of `columns` of `table` (from the schema), for unnest's arrays. */
@@ -228,6 +231,11 @@ const SQLITE_MAX_PARAMS = 999;
 const SQLITE_CHUNK_ROWS = 50;
 /** Tables SQLite fills faster one row per statement (measured with bun:sqlite; see insertMany). */
 const SQLITE_ROW_AT_A_TIME = new Set(["events", "room_memberships"]);
+
+/** The postgres.js client under drizzle's PostgreSQL database or transaction. */
+function pgClientOf(tx: Db): PgClient | undefined {
+  return (tx as unknown as { session?: { client?: PgClient } }).session?.client;
+}
 
 interface PgClient {
   unsafe<T>(query: string, params?: unknown[]): PgQuery<T>;

@@ -141,7 +141,7 @@ export class StateGroupsStore {
   /**
    * Plans one group per change, ids from `firstId` on, each the state after its change
    * (read inside the caller's transaction); `infos` are the groups after each change, the
-   * rows are for `writeRows`. Groups inside a batch are deltas whatever their chain's
+   * rows are for `prepareWrite`. Groups inside a batch are deltas whatever their chain's
    * length: only the last is held to the chain limit (a snapshot when the chain would grow
    * past it), because later events chain from it. A batch of 10,000 bans is then two
    * multi-row inserts and at most one state read, not a snapshot every few hundred events.
