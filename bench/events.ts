@@ -8,7 +8,8 @@
  *   HEARTH_BENCH_POSTGRES=postgres://postgres@127.0.0.1:5432/test ./node_modules/.bin/bun bench/events.ts
  *
  * Env: BENCH_SECONDS (per run, default 5), BENCH_REPEATS (runs per scenario, default 3),
- * BENCH_CONCURRENCY (e.g. "1,10,50"). Rows give the median run, with the range of rates.
+ * BENCH_CONCURRENCY (e.g. "1,10,50"), BENCH_WARMUP (seconds of unmeasured sending first,
+ * default 10). Rows give the median run, with the range of rates.
  */
 import { join } from "node:path";
 import { runOnEachDatabase, type DatabaseSection } from "./support/databases.ts";
@@ -102,6 +103,15 @@ async function runServer(label: string, database: DatabaseSection, dir: string):
     const repeats = Number(process.env.BENCH_REPEATS ?? 3);
     const wrk = process.env.BENCH_CLIENT === "bun" ? null : Bun.which("wrk");
     const generator = wrk ? "wrk" : "bun client";
+    // JavaScriptCore keeps compiling the send path for 10-20 s (over a second of compile
+    // time in the first 5 s of sending, measured with BUN_JSC_reportCompileTimes): without
+    // this, the first scenario measures the JIT rather than the server a user runs for days.
+    const warmup = Number(process.env.BENCH_WARMUP ?? 10);
+    if (warmup > 0) {
+      const job: ClientJob = { baseUrl, roomId, tokens, concurrency: 10, seconds: warmup, messagesPages: 0 };
+      if (wrk) await wrkRun(wrk, job, dir);
+      else await clientProcess(job);
+    }
     for (const concurrency of levels) {
       const runs: SendRun[] = [];
       for (let r = 0; r < repeats; r++) {

@@ -68,7 +68,7 @@ end
     await proc.exited;
     return out;
   };
-  await runWrk(3); // warm-up: the JIT settles
+  await runWrk(Number(process.env.PROFILE_WARMUP ?? 3)); // warm-up: the JIT settles
   if (process.env.PROFILE_READY_FILE) {
     // For an outside profiler (perf, strace): the measured run starts a second after this file appears.
     await Bun.write(process.env.PROFILE_READY_FILE, String(process.pid));

@@ -13,6 +13,7 @@ import { loadOrCreateSigningKey } from "./keys/signing-key-file.ts";
 import { createServices, type Services } from "./services.ts";
 import { createHttpApp, type HttpObserver } from "./http/app.ts";
 import { createAuthenticator } from "./http/auth.ts";
+import { TurnGate } from "./http/turn-gate.ts";
 import { registerRoutes } from "./api/routes.ts";
 import type { HttpBindings } from "./http/context.ts";
 import { publicKeyBase64 } from "./matrix/signing.ts";
@@ -66,6 +67,7 @@ export function createHomeserver(config: HomeserverConfig, opts: HomeserverOptio
   let database: Database | undefined;
   let services: Services | undefined;
   let appFetch: ((req: Request, env: HttpBindings) => Response | Promise<Response>) | undefined;
+  const turnGate = new TurnGate();
   let profiling: LoopingCall | undefined;
   let optimizing: LoopingCall | undefined;
   let state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
@@ -210,10 +212,11 @@ export function createHomeserver(config: HomeserverConfig, opts: HomeserverOptio
     start,
     stop,
     async fetch(request, server, bindings = {}) {
+      const remoteAddress = bindings.remoteAddress ?? server?.requestIP(request)?.address;
+      await turnGate.wait();
       if (!appFetch || state !== "running") {
         return Response.json({ errcode: "M_UNKNOWN", error: "Server is not running" }, { status: 503 });
       }
-      const remoteAddress = bindings.remoteAddress ?? server?.requestIP(request)?.address;
       return appFetch(request, { ...bindings, remoteAddress });
     },
   };

