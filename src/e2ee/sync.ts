@@ -1,5 +1,5 @@
 import type { E2ee } from "./e2ee.ts";
-import type { SharingDelta } from "./device-lists.ts";
+import type { DeviceListChanges, SharingDelta } from "./device-lists.ts";
 import type { Json } from "./ports.ts";
 
 export interface E2eeSyncPositions {
@@ -48,32 +48,34 @@ export interface E2eeSyncResult {
  */
 export async function e2eeSync(e2ee: E2ee, req: E2eeSyncRequest): Promise<E2eeSyncResult> {
   const { userId, deviceId, since, upTo } = req;
+  // Independent reads, started together: on PostgreSQL each is a round trip or more.
+  const [td, counts, unused, lists] = await Promise.all([
+    deviceId === null ? undefined : e2ee.toDevice.forSync(userId, deviceId, since?.toDevice ?? null, upTo.toDevice),
+    deviceId === null ? undefined : e2ee.keys.oneTimeKeyCounts(userId, deviceId),
+    deviceId === null ? undefined : e2ee.keys.unusedFallbackKeyTypes(userId, deviceId),
+    since ? deviceListChanges(e2ee, req, since) : undefined,
+  ]);
   const fields: E2eeSyncFields = {};
-  let toDevicePosition = upTo.toDevice;
   let hasUpdates = false;
-
-  if (deviceId !== null) {
-    const td = await e2ee.toDevice.forSync(userId, deviceId, since?.toDevice ?? null, upTo.toDevice);
+  if (td) {
     fields.to_device = { events: td.events };
-    toDevicePosition = td.position;
     hasUpdates ||= td.events.length > 0;
-    const [counts, unused] = await Promise.all([
-      e2ee.keys.oneTimeKeyCounts(userId, deviceId),
-      e2ee.keys.unusedFallbackKeyTypes(userId, deviceId),
-    ]);
+  }
+  if (counts && unused) {
     fields.device_one_time_keys_count = counts;
     fields.device_unused_fallback_key_types = unused;
     fields["org.matrix.msc2732.device_unused_fallback_key_types"] = unused;
   }
-
-  if (since) {
-    const sharing = req.sharing ?? (await sharingDelta(e2ee, userId, since.events, upTo.events));
-    const lists = await e2ee.deviceLists.changesFor(userId, since.deviceLists, upTo.deviceLists, sharing);
+  if (lists) {
     fields.device_lists = lists;
     hasUpdates ||= lists.changed.length > 0 || lists.left.length > 0;
   }
+  return { fields, positions: { toDevice: td?.position ?? upTo.toDevice, deviceLists: upTo.deviceLists }, hasUpdates };
+}
 
-  return { fields, positions: { toDevice: toDevicePosition, deviceLists: upTo.deviceLists }, hasUpdates };
+async function deviceListChanges(e2ee: E2ee, req: E2eeSyncRequest, since: E2eeSyncPositions): Promise<DeviceListChanges> {
+  const sharing = req.sharing ?? (await sharingDelta(e2ee, req.userId, since.events, req.upTo.events));
+  return e2ee.deviceLists.changesFor(req.userId, since.deviceLists, req.upTo.deviceLists, sharing);
 }
 
 /** Users whose room sharing with `userId` started or ended through member events in (since, upTo]. */

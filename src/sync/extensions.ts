@@ -48,6 +48,10 @@ export interface SyncExtensionResult {
   hasNews: boolean;
 }
 
+/**
+ * Extensions run at the same time as each other and as the account data and presence
+ * sections (after the rooms section); their fields are applied in registration order.
+ */
 export interface SyncExtension {
   readonly name: string;
   contribute(ctx: SyncExtensionContext): Promise<SyncExtensionResult>;

@@ -69,8 +69,7 @@ export class SyncHandler {
     const deadline = clock.now() + Math.min(Math.max(0, req.timeoutMs), MAX_SYNC_TIMEOUT_MS);
     let cursor = since;
     for (;;) {
-      const joined = await rooms.joinedRoomIds(req.userId);
-      await this.catchUp();
+      const [joined] = await Promise.all([rooms.joinedRoomIds(req.userId), this.catchUp()]);
       // From here to the wait: no await, so nothing can change unseen.
       const upTo = streams.current();
       const news =

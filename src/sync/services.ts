@@ -78,9 +78,10 @@ export async function createSyncServices(deps: SyncServicesDeps): Promise<SyncSe
   // stream_positions inside their writing transactions; account data is read as
   // its highest committed id.
   const readPositions = async (): Promise<Partial<SyncToken>> => {
-    const rows = await positions.all();
+    // Two round trips at once on PostgreSQL: every long-poll wake waits for them.
+    const [rows, accountData] = await Promise.all([positions.all(), reads.maxCommittedAccountDataId()]);
     return {
-      account_data: await reads.maxCommittedAccountDataId(),
+      account_data: accountData,
       to_device: rows.get("to_device") ?? 0,
       device_lists: rows.get("device_lists") ?? 0,
     };
