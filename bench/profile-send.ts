@@ -10,7 +10,8 @@
  * PROFILE_THREADS=1 first runs unprofiled and prints CPU per request of each thread (with
  * `--preload bench/support/count-statements.ts`, also every SQL statement per request);
  * PROFILE_FILES=1 adds self time per source file, PROFILE_TIERS=1 JavaScriptCore's tiers;
- * PROFILE_READY_FILE=f writes the pid to f a second before the measured run (for perf).
+ * PROFILE_READY_FILE=f writes the pid to f a second before the measured run (for perf);
+ * PROFILE_WARMUP=s sends for s seconds first (default 3; the JIT needs 10-20 to settle).
  * The sampler costs the server much of its speed: compare shares, not absolute figures.
  */
 import { profile } from "bun:jsc";
