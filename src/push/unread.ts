@@ -30,11 +30,11 @@ export class UnreadCounter {
     const out = new Map<string, RoomUnread>();
     if (rooms.size === 0) return out;
     const roomIds = [...rooms.keys()];
-    const since = await this.actions.joinedSince(userId, roomIds);
+    const [since, receipts] = await Promise.all([this.actions.joinedSince(userId, roomIds), this.receipts.readReceiptsOf(userId, roomIds)]);
     const floor = (roomId: string) => since.get(roomId) ?? rooms.get(roomId) ?? 0;
     const unthreaded = new Map<string, number>(roomIds.map((r) => [r, floor(r)]));
     const threaded = new Map<string, Map<string, number>>();
-    for (const r of await this.receipts.readReceiptsOf(userId, roomIds)) {
+    for (const r of receipts) {
       if (r.threadId === "") {
         unthreaded.set(r.roomId, Math.max(unthreaded.get(r.roomId) ?? 0, r.eventStreamOrdering));
       } else {

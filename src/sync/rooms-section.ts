@@ -187,18 +187,21 @@ async function loadShared(deps: SyncDeps, ctx: SyncContext, roomIds: string[]): 
     full || receiptsLog.userChangedSince(ctx.userId, since.receipts)
       ? roomIds
       : roomIds.filter((r) => receiptsLog.roomChangedSince(r, since.receipts));
+  const [receiptRows, adRows] = await Promise.all([
+    deps.receipts.inRooms(receiptRooms, full ? 0 : since.receipts),
+    full
+      ? deps.accountData.listForUser(ctx.userId)
+      : deps.streams.log("account_data").userChangedSince(ctx.userId, since.account_data)
+        ? deps.accountData.changedSince(ctx.userId, since.account_data)
+        : [],
+  ]);
   const receipts = new Map<string, ReceiptRow[]>();
-  for (const row of await deps.receipts.inRooms(receiptRooms, full ? 0 : since.receipts)) {
+  for (const row of receiptRows) {
     if (row.streamId > ctx.upTo.receipts) continue;
     if (row.receiptType === "m.read.private" && row.userId !== ctx.userId) continue;
     push(receipts, row.roomId, row);
   }
   const accountData = new Map<string, AccountDataRow[]>();
-  const adRows = full
-    ? await deps.accountData.listForUser(ctx.userId)
-    : deps.streams.log("account_data").userChangedSince(ctx.userId, since.account_data)
-      ? await deps.accountData.changedSince(ctx.userId, since.account_data)
-      : [];
   for (const row of adRows) if (row.roomId !== "" && row.streamId <= ctx.upTo.account_data) push(accountData, row.roomId, row);
   return { receipts, accountData, unread: new Map() };
 }
