@@ -46,7 +46,7 @@ export async function buildSync(deps: SyncDeps, ctx: SyncContext): Promise<Built
   if (Object.keys(roomsBody).length > 0) body.rooms = roomsBody;
   if (accountData.length > 0) body.account_data = { events: accountData };
   if (presence.length > 0) body.presence = { events: presence };
-  // In registration order, as before they ran together.
+  // Their fields in registration order, whichever finished first.
   for (const r of contributions) {
     Object.assign(body, r.fields);
     if (r.hasNews) hasNews = true;
