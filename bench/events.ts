@@ -13,7 +13,7 @@
  */
 import { join } from "node:path";
 import { runOnEachDatabase, type DatabaseSection } from "./support/databases.ts";
-import { registerUser, request, startBenchServer } from "./support/server.ts";
+import { roomOfSenders, startBenchServer } from "./support/server.ts";
 
 interface ClientJob {
   baseUrl: string;
@@ -90,11 +90,7 @@ async function runServer(label: string, database: DatabaseSection, dir: string):
   const { baseUrl, stop } = await startBenchServer(label, database, dir);
   const rows: string[] = [];
   try {
-    const tokens: string[] = [];
-    for (let i = 0; i < 50; i++) tokens.push((await registerUser(baseUrl, `sender${i}`)).token);
-    const create = await request(baseUrl, "POST", "/createRoom", tokens[0]!, { preset: "public_chat", name: "bench" });
-    const roomId = create.room_id as string;
-    for (const token of tokens.slice(1)) await request(baseUrl, "POST", `/rooms/${encodeURIComponent(roomId)}/join`, token, {});
+    const { roomId, tokens } = await roomOfSenders(baseUrl, 50);
 
     const seconds = Number(process.env.BENCH_SECONDS ?? 5);
     const levels = (process.env.BENCH_CONCURRENCY ?? "1,10,50").split(",").map(Number);

@@ -18,7 +18,7 @@ import { profile } from "bun:jsc";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { registerUser, request, startBenchServer } from "./support/server.ts";
+import { roomOfSenders, startBenchServer } from "./support/server.ts";
 
 const concurrency = Number(process.env.PROFILE_CONCURRENCY ?? 1);
 const seconds = Number(process.env.PROFILE_SECONDS ?? 6);
@@ -45,10 +45,7 @@ function threadTimes(): Map<string, [string, number]> {
 const dir = mkdtempSync(join(tmpdir(), "hearth-profile-"));
 const { baseUrl, stop } = await startBenchServer("SQLite", { name: "sqlite3", args: { database: join(dir, "bench.db") } }, dir);
 try {
-  const tokens: string[] = [];
-  for (let i = 0; i < 50; i++) tokens.push((await registerUser(baseUrl, `sender${i}`)).token);
-  const roomId = (await request(baseUrl, "POST", "/createRoom", tokens[0]!, { preset: "public_chat" })).room_id as string;
-  for (const token of tokens.slice(1)) await request(baseUrl, "POST", `/rooms/${encodeURIComponent(roomId)}/join`, token, {});
+  const { roomId, tokens } = await roomOfSenders(baseUrl, 50);
   const script = join(dir, "send.lua");
   await Bun.write(
     script,

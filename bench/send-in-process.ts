@@ -12,7 +12,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { registerUser, request, startBenchServer } from "./support/server.ts";
+import { roomOfSenders, startBenchServer } from "./support/server.ts";
 
 const batches = (process.env.SEND_BATCHES ?? "1,10,50").split(",").map(Number);
 const count = Number(process.env.SEND_COUNT ?? 10_000);
@@ -27,10 +27,7 @@ function mainThreadTicks(): number {
 const dir = mkdtempSync(join(tmpdir(), "hearth-send-in-process-"));
 const { hs, baseUrl, stop } = await startBenchServer("SQLite", { name: "sqlite3", args: { database: join(dir, "bench.db") } }, dir);
 try {
-  const tokens: string[] = [];
-  for (let i = 0; i < 50; i++) tokens.push((await registerUser(baseUrl, `sender${i}`)).token);
-  const roomId = (await request(baseUrl, "POST", "/createRoom", tokens[0]!, { preset: "public_chat" })).room_id as string;
-  for (const token of tokens.slice(1)) await request(baseUrl, "POST", `/rooms/${encodeURIComponent(roomId)}/join`, token, {});
+  const { roomId, tokens } = await roomOfSenders(baseUrl, 50);
   const path = `${baseUrl}/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/`;
   let n = 0;
   const send = async () => {

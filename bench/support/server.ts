@@ -65,3 +65,12 @@ export async function registerUser(baseUrl: string, username: string): Promise<{
   });
   return { userId: done.user_id, token: done.access_token };
 }
+
+/** `count` users registered as sender0, sender1, …, all joined to one public room sender0 created. */
+export async function roomOfSenders(baseUrl: string, count: number): Promise<{ roomId: string; tokens: string[] }> {
+  const tokens: string[] = [];
+  for (let i = 0; i < count; i++) tokens.push((await registerUser(baseUrl, `sender${i}`)).token);
+  const roomId = (await request(baseUrl, "POST", "/createRoom", tokens[0]!, { preset: "public_chat", name: "bench" })).room_id as string;
+  for (const token of tokens.slice(1)) await request(baseUrl, "POST", `/rooms/${encodeURIComponent(roomId)}/join`, token, {});
+  return { roomId, tokens };
+}
