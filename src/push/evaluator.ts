@@ -39,6 +39,10 @@ export interface PushEvaluation extends PushOutcome {
 /** A ruleset compiled once and evaluated many times. */
 export interface CompiledPushRules {
   evaluate(ctx: PushContext): PushEvaluation;
+  /** What users with the same rules share (see ruleset-template.ts). */
+  readonly template: RulesetTemplate;
+  /** The user the rules belong to, as the template's own conditions take them; undefined without an owner. */
+  readonly owner: OwnerParams | undefined;
 }
 
 /**
@@ -105,7 +109,7 @@ function allowsStringLevels(roomVersion: string | undefined): boolean {
   return roomVersion === undefined || /^[1-9]$/.test(roomVersion);
 }
 
-function notificationLevels(ctx: PushContext): Record<string, number> {
+function notificationLevels(ctx: Pick<PushContext, "powerLevelsContent" | "roomVersion">): Record<string, number> {
   const raw = ctx.powerLevelsContent?.notifications;
   const levels: Record<string, number> = {};
   if (typeof raw !== "object" || raw === null) return levels;
@@ -150,6 +154,8 @@ export function compileRuleset(ruleset: PushRuleset, opts: CompileOptions = {}):
   });
 
   return {
+    template,
+    owner,
     evaluate(ctx) {
       // Users are never notified about their own events.
       if (ctx.event.sender === ctx.userId) return NO_MATCH;
@@ -180,6 +186,31 @@ export function compileRuleset(ruleset: PushRuleset, opts: CompileOptions = {}):
       return NO_MATCH;
     },
   };
+}
+
+/**
+ * The outcome of `template` for a recipient whom none of its own conditions match: the
+ * first rule whose shared conditions hold and that has no own conditions. The memo must
+ * be the event's (its candidates are shared with `evaluate`).
+ */
+export function evaluateUnnamed(template: RulesetTemplate, ctx: Omit<PushContext, "userId" | "userDisplayName">, memo: PushEvaluationMemo): PushEvaluation {
+  let found = memo.candidates.get(template);
+  if (!found) {
+    found = candidates(template, {
+      event: ctx.event,
+      roomMemberCount: ctx.roomMemberCount,
+      senderPowerLevel: ctx.senderPowerLevel,
+      notificationLevels: (memo.levels ??= notificationLevels(ctx)),
+      displayNameMatcher: compileDisplayNameMatcher,
+      lowercase: memo.lowercase,
+    });
+    memo.candidates.set(template, found);
+  }
+  for (const r of found) {
+    const rule = template.rules[r]!;
+    if (rule.own.length === 0) return rule.outcome;
+  }
+  return NO_MATCH;
 }
 
 /**

@@ -10,7 +10,8 @@ import { viewOfPending, viewOfRow, type EventView, type PendingEvent } from "./e
 import type { RoomsStore } from "../storage/stores/rooms.ts";
 import type { SyncReadsStore } from "../storage/stores/sync-reads.ts";
 import type { PushRulesService } from "./rules-service.ts";
-import { PushEvaluationMemo, type PushEvaluation } from "./evaluator.ts";
+import type { PushEvaluation } from "./evaluator.ts";
+import { evaluateRecipients } from "./recipients.ts";
 
 interface RoomPushContext {
   version: RoomVersion;
@@ -170,30 +171,21 @@ export class PushEventProcessor {
     const senderPowerLevel = userPowerLevel(ctx.powerState, row.sender, ctx.version);
     const threadId = row.relType === "m.thread" && row.relatesTo ? row.relatesTo : "main";
     const now = this.clock.now();
-    const outcomes = new Map<string, PushEvaluation>();
+    const { groups, individual } = evaluateRecipients(
+      recipients,
+      { rules: compiled, displayNames: ctx.localMembers },
+      { event, roomMemberCount: ctx.joinedCount, senderPowerLevel, powerLevelsContent: ctx.powerLevelsContent, roomVersion: ctx.version.id },
+      invitee,
+    );
     const tally = new Map<string, { outcome: PushEvaluation; n: number }>();
-    // Recipients with the same rules share the conditions that do not name them.
-    const memo = new PushEvaluationMemo();
-    for (const userId of recipients) {
-      const rules = compiled.get(userId);
-      if (!rules) continue;
-      const result = rules.evaluate({
-        event,
-        roomMemberCount: ctx.joinedCount,
-        userId,
-        userDisplayName: ctx.localMembers.get(userId),
-        senderPowerLevel,
-        powerLevelsContent: ctx.powerLevelsContent,
-        roomVersion: ctx.version.id,
-        memo,
-      });
-      outcomes.set(userId, result);
-      if (userId === invitee) continue;
-      const key = this.#outcomeKey(result);
+    const count = (outcome: PushEvaluation, n: number) => {
+      const key = this.#outcomeKey(outcome);
       const t = tally.get(key);
-      if (t) t.n++;
-      else tally.set(key, { outcome: result, n: 1 });
-    }
+      if (t) t.n += n;
+      else tally.set(key, { outcome, n });
+    };
+    for (const g of groups) count(g.outcome, g.userIds.length);
+    for (const [userId, outcome] of individual) if (userId !== invitee) count(outcome, 1);
     // The most common outcome among members becomes the event's default row,
     // when it notifies; everyone else gets a row of their own.
     let majorityKey: string | undefined;
@@ -218,11 +210,7 @@ export class PushEventProcessor {
         ts: now,
       };
     }
-    for (const [userId, result] of outcomes) {
-      const covered = userId !== invitee && majorityKey !== undefined;
-      if (covered && this.#outcomeKey(result) === majorityKey) continue;
-      // Without a default row, only outcomes that notify need recording.
-      if (!covered && !result.notify && !result.highlight) continue;
+    const record = (userId: string, result: PushEvaluation) =>
       write.explicit.push({
         userId,
         eventId: row.eventId,
@@ -234,6 +222,15 @@ export class PushEventProcessor {
         actions: result.actions,
         ts: now,
       });
+    // Covered users (members, when there is a default row) need a row only where they differ
+    // from it; without a default row, only outcomes that notify need recording.
+    const needsRow = (result: PushEvaluation, covered: boolean) =>
+      covered ? this.#outcomeKey(result) !== majorityKey : result.notify || result.highlight;
+    for (const g of groups) {
+      if (needsRow(g.outcome, majorityKey !== undefined)) for (const userId of g.userIds) record(userId, g.outcome);
+    }
+    for (const [userId, result] of individual) {
+      if (needsRow(result, userId !== invitee && majorityKey !== undefined)) record(userId, result);
     }
   }
 

@@ -18,6 +18,7 @@ import {
   type OwnConditionPredicate,
   type OwnerParams,
 } from "./conditions.ts";
+import { splitPropertyPath } from "./property-path.ts";
 import { LEGACY_MENTION_RULE_IDS, userLocalpart } from "./default-rules.ts";
 import { PUSH_RULE_KINDS, type PushCondition, type PushRule, type PushRuleKind, type PushRuleset } from "./types.ts";
 import type { PushEvaluation } from "./evaluator.ts";
@@ -36,6 +37,12 @@ export interface TemplateRule {
 
 export interface RulesetTemplate {
   rules: TemplateRule[];
+  /**
+   * The event properties the own conditions read (their keys; content.body for
+   * contains_display_name). An event whose values there do not contain a user's id,
+   * localpart or display name fails every own condition for that user.
+   */
+  ownPaths: readonly (readonly string[])[];
 }
 
 /** A user's compiled rules: the shared template and what stands for the user in it. */
@@ -96,7 +103,16 @@ export function compileUserRules(ruleset: PushRuleset, owner?: string, templates
   const key = templates && names ? JSON.stringify(keyParts) : undefined;
   let template = key === undefined ? undefined : templates!.get(key);
   if (!template) {
+    const ownPaths = new Map<string, string[]>();
+    for (const { kind, rule, ownFlags } of enabled) {
+      conditionsOf(kind, rule).forEach((c, i) => {
+        if (!ownFlags[i]) return;
+        const path = c.kind === "contains_display_name" ? ["content", "body"] : typeof c.key === "string" ? splitPropertyPath(c.key) : undefined;
+        if (path) ownPaths.set(JSON.stringify(path), path);
+      });
+    }
     template = {
+      ownPaths: [...ownPaths.values()],
       rules: enabled.map(({ kind, rule, ownFlags }) => {
         const conditions = conditionsOf(kind, rule);
         return {

@@ -4,6 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { compileRuleset, PushEvaluationMemo, type PushContext } from "../../src/push/evaluator.ts";
 import { buildRuleset, type DefaultRuleOverride, type StoredPushRule } from "../../src/push/ruleset.ts";
 import { RulesetTemplates } from "../../src/push/ruleset-template.ts";
+import { evaluateRecipients } from "../../src/push/recipients.ts";
 
 const ROOM = "!room:example.org";
 const SENDER = "@sender:example.org";
@@ -130,5 +131,50 @@ describe("shared push rule evaluation", () => {
     const memo2 = new PushEvaluationMemo();
     expect(bob.evaluate(context(other, { id: "@bob:example.org" }, memo2)).highlight).toBe(false);
     expect(amy.evaluate(context(other, { id: "@amy:example.org" }, memo2)).highlight).toBe(true);
+  });
+
+  test("recipients grouped by template get what their own rules give alone", () => {
+    const templates = new RulesetTemplates();
+    const rules = new Map(USERS.map((u) => [u.id, compileRuleset(rulesetOf(u), { owner: u.id, templates })]));
+    const displayNames = new Map(USERS.map((u) => [u.id, u.name]));
+    const ids = USERS.map((u) => u.id);
+    let grouped = 0;
+    for (const e of EVENTS) {
+      const invitee = e.event.type === "m.room.member" ? (e.event.state_key as string) : undefined;
+      const base = { event: e.event, roomMemberCount: e.members, senderPowerLevel: e.senderPowerLevel, powerLevelsContent: { notifications: { room: 50 } }, roomVersion: "10" };
+      const { groups, individual } = evaluateRecipients(ids, { rules, displayNames }, base, invitee);
+      const got = new Map(individual);
+      for (const g of groups) for (const id of g.userIds) got.set(id, g.outcome);
+      grouped += groups.reduce((n, g) => n + g.userIds.length, 0);
+      expect(got.size).toBe(USERS.length);
+      for (const u of USERS) {
+        const expected = compileRuleset(rulesetOf(u)).evaluate(context(e, u));
+        expect({ user: u.id, body: e.event.content, result: got.get(u.id) }).toEqual({ user: u.id, body: e.event.content, result: expected });
+      }
+      if (invitee) expect(individual.some(([id]) => id === invitee)).toBe(true);
+    }
+    // Most users are not named by most events: they must have shared an evaluation.
+    expect(grouped).toBeGreaterThan(EVENTS.length * 3);
+  });
+
+  test("in a room of default rules, only the users an event names are evaluated alone", () => {
+    const templates = new RulesetTemplates();
+    const ids = Array.from({ length: 30 }, (_, i) => `@member${i}:example.org`);
+    const rules = new Map(ids.map((id) => [id, compileRuleset(buildRuleset(id, [], []), { owner: id, templates })]));
+    const displayNames = new Map(ids.map((id, i) => [id, `Member Number ${i}`]));
+    const base = (content: Record<string, unknown>) => ({ event: msg(content), roomMemberCount: 31, senderPowerLevel: 0, roomVersion: "12" });
+    const plain = evaluateRecipients(ids, { rules, displayNames }, base({ msgtype: "m.text", body: "lunch?" }));
+    expect(plain.individual).toEqual([]);
+    expect(plain.groups.map((g) => [g.userIds.length, g.outcome.notify, g.outcome.highlight])).toEqual([[30, true, false]]);
+    const named = evaluateRecipients(ids, { rules, displayNames }, base({ msgtype: "m.text", body: "ask member Number 12 or @member3:example.org" }));
+    // member1's localpart is inside member12's: evaluated alone too, and not highlighted.
+    expect(named.individual.map(([id, o]) => [id, o.highlight])).toEqual([
+      ["@member1:example.org", false],
+      ["@member3:example.org", true],
+      ["@member12:example.org", true],
+    ]);
+    expect(named.groups[0]!.userIds.length).toBe(27);
+    const mentioned = evaluateRecipients(ids, { rules, displayNames }, base({ msgtype: "m.text", body: "hi", "m.mentions": { user_ids: ["@member7:example.org"] } }));
+    expect(mentioned.individual.map(([id, o]) => [id, o.highlight])).toEqual([["@member7:example.org", true]]);
   });
 });
