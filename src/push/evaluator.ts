@@ -121,6 +121,19 @@ function notificationLevels(ctx: Pick<PushContext, "powerLevelsContent" | "roomV
   return levels;
 }
 
+/** What the conditions see of `ctx`; the notification levels are parsed once per memo. */
+function conditionInput(ctx: Omit<PushContext, "userId">, displayNameMatcher: (name: string) => StringMatcher): ConditionInput {
+  return {
+    event: ctx.event,
+    roomMemberCount: ctx.roomMemberCount,
+    userDisplayName: ctx.userDisplayName,
+    senderPowerLevel: ctx.senderPowerLevel,
+    notificationLevels: ctx.memo ? (ctx.memo.levels ??= notificationLevels(ctx)) : notificationLevels(ctx),
+    displayNameMatcher,
+    lowercase: ctx.memo?.lowercase,
+  };
+}
+
 /**
  * Compiles a ruleset: globs become RegExps once, conditions become closures.
  * Keep the result per user and reuse it for every event until the rules change;
@@ -143,15 +156,7 @@ export function compileRuleset(ruleset: PushRuleset, opts: CompileOptions = {}):
     }
     return lastMatcher;
   };
-  const inputFor = (ctx: PushContext): ConditionInput => ({
-    event: ctx.event,
-    roomMemberCount: ctx.roomMemberCount,
-    userDisplayName: ctx.userDisplayName,
-    senderPowerLevel: ctx.senderPowerLevel,
-    notificationLevels: ctx.memo ? (ctx.memo.levels ??= notificationLevels(ctx)) : notificationLevels(ctx),
-    displayNameMatcher,
-    lowercase: ctx.memo?.lowercase,
-  });
+  const inputFor = (ctx: PushContext): ConditionInput => conditionInput(ctx, displayNameMatcher);
 
   return {
     template,
@@ -196,14 +201,7 @@ export function compileRuleset(ruleset: PushRuleset, opts: CompileOptions = {}):
 export function evaluateUnnamed(template: RulesetTemplate, ctx: Omit<PushContext, "userId" | "userDisplayName">, memo: PushEvaluationMemo): PushEvaluation {
   let found = memo.candidates.get(template);
   if (!found) {
-    found = candidates(template, {
-      event: ctx.event,
-      roomMemberCount: ctx.roomMemberCount,
-      senderPowerLevel: ctx.senderPowerLevel,
-      notificationLevels: (memo.levels ??= notificationLevels(ctx)),
-      displayNameMatcher: compileDisplayNameMatcher,
-      lowercase: memo.lowercase,
-    });
+    found = candidates(template, conditionInput({ ...ctx, memo }, compileDisplayNameMatcher));
     memo.candidates.set(template, found);
   }
   for (const r of found) {
