@@ -102,6 +102,7 @@ export function createHomeserver(config: HomeserverConfig, opts: HomeserverOptio
           logging: opts.logging ?? defaultLogging,
           signingKey: key,
           metrics,
+          turnGate,
         });
         const { app, router } = createHttpApp({
           serverName,

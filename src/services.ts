@@ -26,6 +26,8 @@ import { createAdminRoomServices, type AdminRoomServices } from "./admin/room-se
 import { AutoJoin, roomServiceOps } from "./accounts/auto-join.ts";
 import { Notifier } from "./notifier/notifier.ts";
 import { RoomService } from "./rooms/service.ts";
+import { gatherBehind } from "./rooms/event-writer.ts";
+import type { TurnGate } from "./http/turn-gate.ts";
 import { createDirectoryServices, type DirectoryServices } from "./rooms/directory-services.ts";
 import { createSyncServices, type SyncServices } from "./sync/services.ts";
 import { e2eeSyncExtension } from "./e2ee/sync-extension.ts";
@@ -86,6 +88,8 @@ export interface ServiceDeps {
   logging: LoggingSetup;
   signingKey: SigningKey;
   metrics: HomeserverMetrics;
+  /** Holds the requests of each event-loop turn; the write queue waits behind it. */
+  turnGate?: TurnGate;
 }
 
 export async function createServices(deps: ServiceDeps): Promise<Services> {
@@ -140,6 +144,7 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
     limiters: ratelimiters,
     notifier,
     defaultRoomVersion: deps.config.default_room_version,
+    gather: deps.turnGate ? gatherBehind(deps.turnGate) : undefined,
   });
   onStop.push(() => rooms.stop());
   const directory = createDirectoryServices({ ...deps, serverName: deps.config.server_name, rooms, accountData: accounts.accountData });

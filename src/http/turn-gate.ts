@@ -15,6 +15,11 @@
 export class TurnGate {
   #release: Promise<void> | null = null;
 
+  /** Whether requests wait for the end of this turn (they arrived since the last release). */
+  get holding(): boolean {
+    return this.#release !== null;
+  }
+
   /** Resolves at the end of the current turn, together with every other wait of this turn. */
   wait(): Promise<void> {
     this.#release ??= new Promise<void>((resolve) =>

