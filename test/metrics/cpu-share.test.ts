@@ -54,3 +54,58 @@ describe("CpuShare", () => {
     expect(share.end(mark).user).toBe(0);
   });
 });
+
+describe("CpuShare reusing a recent sample", () => {
+  function clocked() {
+    const cpu = fakeCpu();
+    let now = 0;
+    let samples = 0;
+    const share = new CpuShare(
+      () => {
+        samples++;
+        return cpu.sample();
+      },
+      { withinMs: 0.05, now: () => now },
+    );
+    return { cpu, share, advance: (ms: number) => (now += ms), samples: () => samples };
+  }
+
+  test("units beginning together read the clock once, and the totals still add up", () => {
+    const { cpu, share, advance, samples } = clocked();
+    const before = samples();
+    const marks = [share.begin(), share.begin(), share.begin()];
+    expect(samples() - before).toBe(1);
+    cpu.burn(300);
+    advance(1);
+    const used = marks.map((m) => share.end(m).user);
+    // The first end reads the clock; the others come within the window and reuse it.
+    expect(used[0]).toBeCloseTo(0.1);
+    expect(used.reduce((a, b) => a + b, 0)).toBeCloseTo(0.3);
+  });
+
+  test("the last unit to end reads the clock, so its CPU is not lost", () => {
+    const { cpu, share, advance } = clocked();
+    const a = share.begin();
+    const b = share.begin();
+    cpu.burn(100);
+    advance(1);
+    share.end(a); // reads: a and b get 0.05 each
+    cpu.burn(40); // b alone, within the window
+    advance(0.01);
+    expect(share.end(b).user).toBeCloseTo(0.09);
+  });
+
+  test("a unit beginning after the window reads the clock afresh", () => {
+    const { cpu, share, advance, samples } = clocked();
+    const a = share.begin();
+    cpu.burn(100);
+    advance(0.2);
+    const before = samples();
+    const b = share.begin();
+    expect(samples() - before).toBe(1);
+    cpu.burn(100);
+    advance(1);
+    expect(share.end(a).user).toBeCloseTo(0.15);
+    expect(share.end(b).user).toBeCloseTo(0.05);
+  });
+});

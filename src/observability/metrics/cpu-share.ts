@@ -28,8 +28,20 @@ export class CpuShare {
   #perUnit: CpuTime = { user: 0, system: 0 };
   #last: { user: number; system: number };
 
-  /** `sample` returns cumulative CPU in microseconds, as process.threadCpuUsage() does. */
-  constructor(private readonly sample: () => { user: number; system: number }) {
+  #lastAt = Number.NEGATIVE_INFINITY;
+
+  /**
+   * `sample` returns cumulative CPU in microseconds, as process.threadCpuUsage() does.
+   * With `reuse`, units beginning or ending within `withinMs` (by `now`) of the last
+   * sample take it again rather than asking the kernel: requests released together
+   * begin and end microseconds apart, and a sample is a system call. The CPU used since
+   * is then split at the next sample among the units running then; the total
+   * attributed stays the thread's CPU while units run.
+   */
+  constructor(
+    private readonly sample: () => { user: number; system: number },
+    private readonly reuse?: { withinMs: number; now: () => number },
+  ) {
     this.#last = sample();
   }
 
@@ -38,7 +50,7 @@ export class CpuShare {
   }
 
   begin(): CpuMark {
-    this.#advance();
+    this.#advance(true);
     this.#active++;
     return { ...this.#perUnit };
   }
@@ -59,12 +71,19 @@ export class CpuShare {
   }
 
   end(mark: CpuMark): CpuTime {
-    const used = this.since(mark);
+    // The last unit to end reads the clock: what it used is nobody's once it has gone.
+    this.#advance(this.#active > 1);
+    const used = { user: Math.max(0, this.#perUnit.user - mark.user), system: Math.max(0, this.#perUnit.system - mark.system) };
     this.#active = Math.max(0, this.#active - 1);
     return used;
   }
 
-  #advance(): void {
+  #advance(mayReuse = false): void {
+    if (this.reuse) {
+      const at = this.reuse.now();
+      if (mayReuse && at - this.#lastAt < this.reuse.withinMs) return;
+      this.#lastAt = at;
+    }
     const now = this.sample();
     if (this.#active > 0) {
       // Negative deltas (clock adjustments, counter quirks) are clamped to 0, as Synapse does.
