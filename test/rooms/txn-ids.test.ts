@@ -44,3 +44,22 @@ test("the lookup is exact: scope, room and id must all match", async () => {
   expect(await events.eventForTxn(scope, "!other:test.local", "exact")).toBeUndefined();
   expect(await events.eventForTxn(`${scope}x`, roomId, "exact")).toBeUndefined();
 });
+
+test("lookups asked for together (one statement per 16) each get their own answer", async () => {
+  const { events } = t.hs.services.rooms.stores;
+  const sent = new Map<string, string>();
+  for (let i = 0; i < 3; i++) sent.set(`wave${i}`, await sendWithTxn(`wave${i}`));
+  const scope = (await t.hs.services.database.queryRaw<{ txn_scope: string }>("SELECT txn_scope FROM events WHERE event_id = ?", [sent.get("wave0")!]))[0]!
+    .txn_scope;
+  // 40 lookups in one go: hits at both ends and in the middle of the waves, misses between.
+  const asked = Array.from({ length: 40 }, (_, i) => (i === 0 || i === 17 || i === 39 ? `wave${[0, 17, 39].indexOf(i)}` : `missing${i}`));
+  const answers = await Promise.all(asked.map((txnId) => events.eventForTxn(scope, roomId, txnId)));
+  expect(answers).toEqual(asked.map((txnId) => sent.get(txnId)));
+  // The same id in another room or scope is another transaction, also within one wave.
+  const mixed = await Promise.all([
+    events.eventForTxn(scope, roomId, "wave1"),
+    events.eventForTxn(scope, "!other:test.local", "wave1"),
+    events.eventForTxn(`${scope}x`, roomId, "wave1"),
+  ]);
+  expect(mixed).toEqual([sent.get("wave1"), undefined, undefined]);
+});

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, gte, inArray, isNotNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import type { Database } from "../database.ts";
-import { SqlExec } from "./sql-exec.ts";
+import { TxnLookups } from "./txn-lookups.ts";
 
 export type EventRow = typeof import("../schema/rooms.ts").events.$inferSelect;
 
@@ -22,10 +22,10 @@ export interface PageQuery {
 
 /** Reads of stored events: by id, timeline pages, relations, threads. */
 export class EventsStore {
-  private readonly sql: SqlExec;
+  readonly #txns: TxnLookups;
 
   constructor(private readonly database: Database) {
-    this.sql = new SqlExec(database);
+    this.#txns = new TxnLookups(database);
   }
 
   async get(eventId: string): Promise<EventRow | undefined> {
@@ -155,13 +155,8 @@ export class EventsStore {
     return out;
   }
 
-  /** The event a transaction id sent (index events_txn). On the send path: plain SQL, see SqlExec. */
-  async eventForTxn(scope: string, roomId: string, txnId: string): Promise<string | undefined> {
-    const rows = await this.sql.rows<{ event_id: string }>(
-      this.database.db,
-      "SELECT event_id FROM events WHERE txn_scope = ? AND room_id = ? AND txn_id = ? LIMIT 1",
-      [scope, roomId, txnId],
-    );
-    return rows[0]?.event_id;
+  /** The event a transaction id sent (see TxnLookups). */
+  eventForTxn(scope: string, roomId: string, txnId: string): Promise<string | undefined> {
+    return this.#txns.eventFor(scope, roomId, txnId);
   }
 }
