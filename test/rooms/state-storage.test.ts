@@ -189,3 +189,20 @@ test("a bulk chain waiting for its signatures holds back no other room; one whos
   const prev = await rooms.stores.events.get(extremitiesBefore[0]!);
   expect(prev!.stateKey).toBe(`@held${BULK_SIGNING_MIN_EVENTS - 1}:spam.example`);
 });
+
+test("current state without members keeps every other type, those sorting around m.room.member too", async () => {
+  const a = clientFor(t, alice);
+  const roomId = (await a("POST", "/createRoom", { preset: "public_chat" })).body.room_id;
+  for (const type of ["a.before", "m.room.membea", "m.room.member.extra", "m.room.memberz", "zz.after"]) {
+    expect((await a("PUT", `/rooms/${enc(roomId)}/state/${type}/`, { type })).status).toBe(200);
+  }
+  const { rooms } = t.hs.services.rooms.stores;
+  const all = await rooms.currentState(roomId);
+  const withoutMembers = await rooms.currentState(roomId, { excludeTypes: ["m.room.member"] });
+  const types = (rows: Array<{ type: string }>) => rows.map((r) => r.type).sort();
+  expect(types(withoutMembers)).toEqual(types(all.filter((r) => r.type !== "m.room.member")));
+  expect(types(withoutMembers)).toEqual(expect.arrayContaining(["a.before", "m.room.membea", "m.room.member.extra", "m.room.memberz", "zz.after"]));
+  expect(all.some((r) => r.type === "m.room.member")).toBe(true);
+  const withoutTwo = await rooms.currentState(roomId, { excludeTypes: ["m.room.member", "zz.after"] });
+  expect(types(withoutTwo)).toEqual(types(all.filter((r) => r.type !== "m.room.member" && r.type !== "zz.after")));
+});
