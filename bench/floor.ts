@@ -7,7 +7,9 @@
  * hash, and one SQLite transaction writing the rows a lone send writes (the event with
  * the events table's indexes, the forward extremity, the push default row), on Hearth's
  * own schema with its pragmas. No batching: one transaction per request, as one sender
- * gets. WAL checkpoints are left out (Hearth runs them on a worker thread).
+ * gets. WAL checkpoints are left out (Hearth runs them on a worker thread). A second
+ * handler only reads the JSON body and answers: the part of a round trip that is HTTP,
+ * the load generator's Lua script and the kernel, which no server code can remove.
  *
  *   ./node_modules/.bin/bun bench/floor.ts
  *
@@ -96,6 +98,16 @@ const server = Bun.serve({
   },
 });
 
+// The same request answered with no work at all.
+const httpOnly = Bun.serve({
+  hostname: "127.0.0.1",
+  port: 0,
+  async fetch(req) {
+    await req.json();
+    return Response.json({ event_id: "$floor" });
+  },
+});
+
 const script = join(dir, "send.lua");
 await Bun.write(
   script,
@@ -109,8 +121,8 @@ end
 `,
 );
 
-async function runWrk(connections: number, s: number): Promise<number> {
-  const proc = Bun.spawn([wrk!, "-t", "1", "-c", String(connections), "-d", `${s}s`, "-s", script, `http://127.0.0.1:${server.port}`], { stdout: "pipe" });
+async function runWrk(connections: number, s: number, port = server.port): Promise<number> {
+  const proc = Bun.spawn([wrk!, "-t", "1", "-c", String(connections), "-d", `${s}s`, "-s", script, `http://127.0.0.1:${port}`], { stdout: "pipe" });
   const out = await new Response(proc.stdout).text();
   await proc.exited;
   if (/Non-2xx/.test(out)) throw new Error(`errors in the floor run: ${out}`);
@@ -121,17 +133,25 @@ try {
   await runWrk(10, 5); // warm-up: the JIT settles
   console.log("| floor (bench/floor.ts) | connections | requests/s |");
   console.log("|---|---|---|");
+  const row = (label: string, c: number, rates: number[]) => {
+    rates.sort((a, b) => a - b);
+    console.log(`| ${label} | ${c} | ${rates[Math.floor(rates.length / 2)]!.toFixed(0)} (${rates[0]!.toFixed(0)}–${rates.at(-1)!.toFixed(0)}) |`);
+  };
   for (const c of levels) {
     const rates: number[] = [];
     for (let r = 0; r < repeats; r++) {
       db.query("PRAGMA wal_checkpoint(TRUNCATE)").get();
       rates.push(await runWrk(c, seconds));
     }
-    rates.sort((a, b) => a - b);
-    console.log(`| SQLite, one transaction per request | ${c} | ${rates[Math.floor(rates.length / 2)]!.toFixed(0)} (${rates[0]!.toFixed(0)}–${rates.at(-1)!.toFixed(0)}) |`);
+    row("SQLite, one transaction per request", c, rates);
   }
+  await runWrk(1, 2, httpOnly.port); // warm-up
+  const bare: number[] = [];
+  for (let r = 0; r < repeats; r++) bare.push(await runWrk(1, seconds, httpOnly.port));
+  row("HTTP only: the body read, a fixed answer", 1, bare);
 } finally {
   server.stop(true);
+  httpOnly.stop(true);
   db.close();
   rmSync(dir, { recursive: true, force: true });
 }
