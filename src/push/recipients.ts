@@ -68,6 +68,7 @@ function haystackOf(template: RulesetTemplate, event: Record<string, unknown>, m
   for (const path of template.ownPaths) {
     const value = valueAtPath(event, path);
     if (typeof value === "string") parts.push(memo.lowercase(value));
+    // Not through the memo's one-entry cache: that keeps the body for the evaluations after.
     else if (Array.isArray(value)) for (const v of value) if (typeof v === "string") parts.push(v.toLowerCase());
   }
   return parts.join("\u0000");

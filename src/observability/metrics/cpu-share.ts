@@ -67,15 +67,19 @@ export class CpuShare {
   /** CPU attributed to the unit since `mark`, without ending it. */
   since(mark: CpuMark): CpuTime {
     this.#advance();
-    return { user: Math.max(0, this.#perUnit.user - mark.user), system: Math.max(0, this.#perUnit.system - mark.system) };
+    return this.#sharedSince(mark);
   }
 
   end(mark: CpuMark): CpuTime {
     // The last unit to end reads the clock: what it used is nobody's once it has gone.
     this.#advance(this.#active > 1);
-    const used = { user: Math.max(0, this.#perUnit.user - mark.user), system: Math.max(0, this.#perUnit.system - mark.system) };
+    const used = this.#sharedSince(mark);
     this.#active = Math.max(0, this.#active - 1);
     return used;
+  }
+
+  #sharedSince(mark: CpuMark): CpuTime {
+    return { user: Math.max(0, this.#perUnit.user - mark.user), system: Math.max(0, this.#perUnit.system - mark.system) };
   }
 
   #advance(mayReuse = false): void {
