@@ -14,6 +14,7 @@ import { createServices, type Services } from "./services.ts";
 import { createHttpApp, type HttpObserver } from "./http/app.ts";
 import { createAuthenticator } from "./http/auth.ts";
 import { TurnGate } from "./http/turn-gate.ts";
+import { IdlePoll } from "./http/idle-poll.ts";
 import { registerRoutes } from "./api/routes.ts";
 import type { HttpBindings } from "./http/context.ts";
 import { publicKeyBase64 } from "./matrix/signing.ts";
@@ -68,6 +69,7 @@ export function createHomeserver(config: HomeserverConfig, opts: HomeserverOptio
   let services: Services | undefined;
   let appFetch: ((req: Request, env: HttpBindings) => Response | Promise<Response>) | undefined;
   const turnGate = new TurnGate();
+  const idlePoll = new IdlePoll(config.idle_poll_us);
   let profiling: LoopingCall | undefined;
   let optimizing: LoopingCall | undefined;
   let state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
@@ -213,12 +215,17 @@ export function createHomeserver(config: HomeserverConfig, opts: HomeserverOptio
     start,
     stop,
     async fetch(request, server, bindings = {}) {
+      idlePoll.requestArrived();
       const remoteAddress = bindings.remoteAddress ?? server?.requestIP(request)?.address;
       await turnGate.wait();
       if (!appFetch || state !== "running") {
         return Response.json({ errcode: "M_UNKNOWN", error: "Server is not running" }, { status: 503 });
       }
-      return appFetch(request, { ...bindings, remoteAddress });
+      try {
+        return await appFetch(request, { ...bindings, remoteAddress });
+      } finally {
+        idlePoll.responded();
+      }
     },
   };
   return homeserver;

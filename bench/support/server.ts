@@ -27,6 +27,8 @@ export async function startBenchServer(label: string, database: DatabaseSection,
       rc_joins_per_room: UNLIMITED,
       rc_room_creation: UNLIMITED,
       rc_invites: { per_room: UNLIMITED, per_user: UNLIMITED, per_issuer: UNLIMITED },
+      // BENCH_IDLE_POLL_US compares the idle poll's window (0 turns it off) with the default.
+      ...(process.env.BENCH_IDLE_POLL_US ? { idle_poll_us: Number(process.env.BENCH_IDLE_POLL_US) } : {}),
     },
     join(dir, "homeserver.yaml"),
   );

@@ -181,6 +181,8 @@ export const knownEntries = {
   ),
   auto_join_mxid_localpart: v.nullish(str("a localpart")),
   auto_join_rooms_for_guests: optBool(true),
+  /** Hearth's own: microseconds the event loop stays awake after a response to a back-to-back client (0: never). */
+  idle_poll_us: v.optional(intRange(0, 10_000), 200),
   user_types: section(
     { default_user_type: v.nullish(str()), extra_user_types: v.optional(v.array(str(), "expected a list of user types"), []) },
     "default_user_type and extra_user_types",
