@@ -14,5 +14,7 @@ export const cors: MiddlewareHandler<AppEnv> = async (c, next) => {
     return new Response(null, { status: 204, headers: CORS_HEADERS });
   }
   await next();
+  // JSON responses carry them already (jsonWithLength).
+  if (c.res.headers.has("Access-Control-Allow-Origin")) return;
   for (const [k, v] of Object.entries(CORS_HEADERS)) c.res.headers.set(k, v);
 };

@@ -61,6 +61,27 @@ describe("foundation endpoints", () => {
     expect(pre.headers.get("access-control-allow-headers")).toContain("Content-Type");
   });
 
+  test("JSON answers, Matrix errors and plain-text answers all carry every CORS header", async () => {
+    const answers = [
+      await fetch(`${t.baseUrl}/_matrix/client/versions`),
+      await fetch(`${t.baseUrl}/_matrix/client/v3/account/whoami`),
+      await fetch(`${t.baseUrl}/health`),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([200, 401, 200]);
+    for (const a of answers) {
+      expect(a.headers.get("access-control-allow-origin")).toBe("*");
+      expect(a.headers.get("access-control-allow-methods")).toContain("PUT");
+      expect(a.headers.get("access-control-allow-headers")).toContain("Authorization");
+      expect(a.headers.get("access-control-expose-headers")).toBe("Retry-After");
+    }
+    const json = answers[0]!;
+    const text = await json.text();
+    expect(json.headers.get("content-type")).toBe("application/json");
+    expect(Number(json.headers.get("content-length"))).toBe(Buffer.byteLength(text));
+    expect((await answers[1]!.json()).errcode).toBe("M_MISSING_TOKEN");
+    expect(await answers[2]!.text()).toBe("OK");
+  });
+
   test("404 responses also carry CORS headers", async () => {
     const r = await t.request("GET", "/_matrix/client/v3/nonsense");
     expect(r.headers.get("access-control-allow-origin")).toBe("*");
