@@ -192,10 +192,10 @@ function finishRequest(
 function jsonWithLength(c: Ctx): Ctx["json"] {
   return ((object: unknown, arg?: unknown, headers?: Record<string, string>) => {
     const text = JSON.stringify(object);
-    const length = text === undefined ? {} : { "Content-Length": String(Buffer.byteLength(text)) };
-    const all = { "Content-Type": "application/json", ...length, ...headers };
+    const all: Record<string, string> = { "Content-Type": "application/json", ...headers };
+    if (text !== undefined) all["Content-Length"] = String(Buffer.byteLength(text));
     if (typeof arg === "object" && arg !== null) return c.body(text as string, arg as never, all);
-    return new Response(text, { status: (arg as number | undefined) ?? 200, headers: { ...CORS_HEADERS, ...all } as HeadersInit });
+    return new Response(text ?? null, { status: (arg as number | undefined) ?? 200, headers: { ...CORS_HEADERS, ...all } });
   }) as unknown as Ctx["json"];
 }
 

@@ -78,7 +78,7 @@ describe("foundation endpoints", () => {
     const text = await json.text();
     expect(json.headers.get("content-type")).toBe("application/json");
     expect(Number(json.headers.get("content-length"))).toBe(Buffer.byteLength(text));
-    expect((await answers[1]!.json()).errcode).toBe("M_MISSING_TOKEN");
+    expect(((await answers[1]!.json()) as { errcode: string }).errcode).toBe("M_MISSING_TOKEN");
     expect(await answers[2]!.text()).toBe("OK");
   });
 
