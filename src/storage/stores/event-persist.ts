@@ -1,5 +1,5 @@
 import type { Database, Db } from "../database.ts";
-import { SqlExec } from "./sql-exec.ts";
+import { SqlExec, type StatementPipeline } from "./sql-exec.ts";
 import { StateGroupsStore, type StateChainRows, type StateGroupInfo } from "./state-groups.ts";
 
 export interface EventToPersist {
@@ -71,10 +71,10 @@ export class EventPersistStore {
   persist(batches: RoomEventBatch[], alsoWrite?: (streamOrderings: ReadonlyMap<string, number>) => Promise<void>): Promise<PersistResult> {
     return this.database.transaction("persist_events", async (tx) => {
       try {
-        const pending: Promise<unknown>[] = [];
-        const result = await this.#persist(tx, batches, pending);
-        if (alsoWrite) pending.push(alsoWrite(result.streamOrderings));
-        await Promise.all(pending);
+        const statements = this.sql.pipeline(tx);
+        const result = await this.#persist(tx, batches, statements);
+        if (alsoWrite) statements.wait(alsoWrite(result.streamOrderings));
+        await statements.done();
         return result;
       } catch (err) {
         // A reservation made in this transaction rolls back with it: take none over.
@@ -85,32 +85,30 @@ export class EventPersistStore {
   }
 
   /**
-   * Writes the events. Where statements can be pipelined (PostgreSQL) those after the
-   * stream positions are issued without waiting and left in `pending`: the event write
-   * is then four round trips (BEGIN, positions, everything else, COMMIT), not a dozen.
+   * Writes the events. The statements after the stream positions go through `statements`:
+   * on PostgreSQL they are issued without waiting, so the event write is four round trips
+   * (BEGIN, positions, everything else, COMMIT), not a dozen; on SQLite they run as they
+   * are issued, and a lone message event's write has no await of its own.
    * Big batches (a room upgrade's bans) copy their state groups and events last: the
    * upserts before them run on the server while their rows are serialised here.
    */
-  async #persist(tx: Db, batches: RoomEventBatch[], pending: Promise<unknown>[]): Promise<PersistResult> {
-    const issue = async (statement: Promise<unknown>) => {
-      if (this.sql.pipelined) pending.push(statement);
-      else await statement;
-    };
-    const all = batches.flatMap((b) => b.events);
-    const stateCount = all.filter((e) => e.stateKey !== null).length;
-    const [lastStream, lastGroup] = await Promise.all([
-      this.#allocate(tx, "events", all.length),
-      stateCount > 0 ? this.#allocate(tx, "state_groups", stateCount) : 0,
-    ]);
+  async #persist(tx: Db, batches: RoomEventBatch[], statements: StatementPipeline): Promise<PersistResult> {
+    const all = batches.length === 1 ? batches[0]!.events : batches.flatMap((b) => b.events);
+    let stateCount = 0;
+    for (const e of all) if (e.stateKey !== null) stateCount++;
+    const streams = this.#allocate(tx, "events", all.length);
+    const groups = stateCount > 0 ? this.#allocate(tx, "state_groups", stateCount) : 0;
+    const lastStream = typeof streams === "number" ? streams : await streams;
+    const lastGroup = typeof groups === "number" ? groups : await groups;
     let nextStream = lastStream - all.length + 1;
     let nextGroup = lastGroup - stateCount + 1;
 
     const created = batches.flatMap((b) => (b.create ? [b.create] : []));
-    // State groups are written in the loop below; they need the room row first.
-    await this.sql.insertMany(
-      tx,
+    // State groups are written in the loop below; they need the room row first (on
+    // PostgreSQL, issued before them on the same connection).
+    statements.insertMany(
       "rooms",
-      ["room_id", "room_version", "creator", "created_ts", "is_public", "room_type"],
+      ROOM_COLUMNS,
       created.map((r) => [r.roomId, r.roomVersion, r.creator, r.createdTs, r.isPublic, r.roomType]),
     );
 
@@ -122,8 +120,8 @@ export class EventPersistStore {
     const chains: StateChainRows[] = [];
     for (const batch of batches) {
       const changes = batch.events.filter((e) => e.stateKey !== null).map((e) => ({ type: e.type, stateKey: e.stateKey!, eventId: e.eventId }));
-      const chain = await this.stateGroups.planChain(tx, batch.roomId, nextGroup, batch.prevStateGroup, changes);
-      chains.push(chain);
+      const chain = changes.length > 0 ? await this.stateGroups.planChain(tx, batch.roomId, nextGroup, batch.prevStateGroup, changes) : undefined;
+      if (chain) chains.push(chain);
       nextGroup += changes.length;
       let group = batch.prevStateGroup;
       let changed = 0;
@@ -131,7 +129,7 @@ export class EventPersistStore {
         const streamOrdering = nextStream++;
         streamOrderings.set(e.eventId, streamOrdering);
         if (e.stateKey !== null) {
-          group = chain.infos[changed++]!;
+          group = chain!.infos[changed++]!;
           currentState.set(`${e.roomId}\u0000${e.type}\u0000${e.stateKey}`, [e.roomId, e.type, e.stateKey, e.eventId]);
           if (e.type === "m.room.member" && e.membership !== null) {
             memberships.set(`${e.roomId}\u0000${e.stateKey}`, [
@@ -171,45 +169,29 @@ export class EventPersistStore {
       if (group) groupsAfter.set(batch.roomId, group);
     }
 
-    await issue(this.sql.insertMany(
-      tx,
-      "room_current_state",
-      ["room_id", "type", "state_key", "event_id"],
-      [...currentState.values()],
-      "ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id",
-    ));
-    await issue(this.sql.insertMany(
-      tx,
-      "room_memberships",
-      ["room_id", "user_id", "membership", "event_id", "stream_ordering", "sender", "displayname", "avatar_url", "forgotten"],
-      [...memberships.values()],
-      `ON CONFLICT (room_id, user_id) DO UPDATE SET membership = excluded.membership, event_id = excluded.event_id,
-         stream_ordering = excluded.stream_ordering, sender = excluded.sender, displayname = excluded.displayname,
-         avatar_url = excluded.avatar_url, forgotten = excluded.forgotten`,
-    ));
+    if (currentState.size > 0) statements.insertMany("room_current_state", CURRENT_STATE_COLUMNS, [...currentState.values()], CURRENT_STATE_UPSERT);
+    if (memberships.size > 0) statements.insertMany("room_memberships", MEMBERSHIP_COLUMNS, [...memberships.values()], MEMBERSHIP_UPSERT);
 
-    for (const b of batches) {
-      await issue(this.sql.run(tx, "DELETE FROM room_forward_extremities WHERE room_id = ?", [b.roomId]));
+    for (const b of batches) statements.run("DELETE FROM room_forward_extremities WHERE room_id = ?", [b.roomId]);
+    if (batches.length === 1) {
+      const b = batches[0]!;
+      statements.insertMany("room_forward_extremities", EXTREMITY_COLUMNS, [...new Set(b.extremities)].map((id) => [b.roomId, id]));
+    } else {
+      const extremities = new Map<string, unknown[]>();
+      for (const b of batches) for (const id of b.extremities) extremities.set(`${b.roomId}\u0000${id}`, [b.roomId, id]);
+      statements.insertMany("room_forward_extremities", EXTREMITY_COLUMNS, [...extremities.values()]);
     }
-    const extremities = new Map<string, unknown[]>();
-    for (const b of batches) for (const id of b.extremities) extremities.set(`${b.roomId}\u0000${id}`, [b.roomId, id]);
-    await issue(this.sql.insertMany(tx, "room_forward_extremities", ["room_id", "event_id"], [...extremities.values()]));
 
-    const inserts = [...this.stateGroups.prepareWrite(chains), this.sql.prepareInsert("events", EVENT_COLUMNS, eventRows)];
-    for (const insert of inserts) {
-      // A COPY must complete before the next statement is issued.
-      if (insert.copies) await insert.run(tx);
-      else await issue(insert.run(tx));
-    }
+    if (chains.length > 0) for (const insert of this.stateGroups.prepareWrite(chains)) await statements.insert(insert);
+    await statements.insert(this.sql.prepareInsert("events", EVENT_COLUMNS, eventRows));
 
     for (const e of all) {
       if (e.redacts === null) continue;
       // Redacted content loses its relation too.
-      await issue(this.sql.run(
-        tx,
+      statements.run(
         "UPDATE events SET redacted_by = ?, rel_type = NULL, relates_to = NULL WHERE event_id = ? AND room_id = ? AND redacted_by IS NULL",
         [e.eventId, e.redacts, e.roomId],
-      ));
+      );
     }
     return { streamOrderings, stateGroups: groupsAfter };
   }
@@ -223,19 +205,25 @@ export class EventPersistStore {
    * go on above it (skipping what was left of the block), and it stays the right start
    * for sync tokens.
    */
-  async #allocate(tx: Db, stream: string, n: number): Promise<number> {
+  #allocate(tx: Db, stream: string, n: number): number | Promise<number> {
     if (this.database.dialect === "sqlite") {
-      let block = this.#reserved.get(stream);
-      if (!block || block.next + n - 1 > block.last) {
-        const size = Math.max(n, SQLITE_POSITION_BLOCK);
-        const last = await this.#bump(tx, stream, size);
-        block = { next: last - size + 1, last };
-        this.#reserved.set(stream, block);
+      const block = this.#reserved.get(stream);
+      if (block && block.next + n - 1 <= block.last) {
+        // Handed out from memory without an await.
+        block.next += n;
+        return block.next - 1;
       }
-      block.next += n;
-      return block.next - 1;
+      return this.#reserve(tx, stream, n);
     }
     return this.#bump(tx, stream, n);
+  }
+
+  /** SQLite: moves the stream's row a block ahead and hands out the first `n` of it. */
+  async #reserve(tx: Db, stream: string, n: number): Promise<number> {
+    const size = Math.max(n, SQLITE_POSITION_BLOCK);
+    const last = await this.#bump(tx, stream, size);
+    this.#reserved.set(stream, { next: last - size + 1 + n, last });
+    return last - size + n;
   }
 
   /** Adds `n` to the stream's row; returns the new position. */
@@ -252,6 +240,15 @@ export class EventPersistStore {
 
 /** Positions an SQLite stream row moves ahead at a time (see #allocate). */
 const SQLITE_POSITION_BLOCK = 1000;
+
+const ROOM_COLUMNS = ["room_id", "room_version", "creator", "created_ts", "is_public", "room_type"];
+const CURRENT_STATE_COLUMNS = ["room_id", "type", "state_key", "event_id"];
+const CURRENT_STATE_UPSERT = "ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id";
+const MEMBERSHIP_COLUMNS = ["room_id", "user_id", "membership", "event_id", "stream_ordering", "sender", "displayname", "avatar_url", "forgotten"];
+const MEMBERSHIP_UPSERT = `ON CONFLICT (room_id, user_id) DO UPDATE SET membership = excluded.membership, event_id = excluded.event_id,
+   stream_ordering = excluded.stream_ordering, sender = excluded.sender, displayname = excluded.displayname,
+   avatar_url = excluded.avatar_url, forgotten = excluded.forgotten`;
+const EXTREMITY_COLUMNS = ["room_id", "event_id"];
 
 const EVENT_COLUMNS = [
   "stream_ordering",

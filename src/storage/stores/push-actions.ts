@@ -81,32 +81,25 @@ export class PushActionsStore {
    */
   async writeMany(ws: readonly PushOutcomeWrite[]): Promise<void> {
     if (!ws.some((w) => w.defaults || w.explicit.length > 0 || w.joined?.length || w.left?.length)) return;
-    await this.database.transaction("add_push_actions", async (tx) => {
-      const pending: Promise<unknown>[] = [];
-      const issue = async (statement: Promise<unknown>) => {
-        if (this.#sql.pipelined) pending.push(statement);
-        else await statement;
-      };
+    await this.database.transaction("add_push_actions", (tx) => {
+      const statements = this.#sql.pipeline(tx);
       for (const w of ws) {
-        for (const l of w.left ?? []) {
-          await issue(this.#sql.run(tx, "DELETE FROM push_room_members WHERE room_id = ? AND user_id = ?", [l.roomId, l.userId]));
-        }
+        for (const l of w.left ?? []) statements.run("DELETE FROM push_room_members WHERE room_id = ? AND user_id = ?", [l.roomId, l.userId]);
         for (const j of w.joined ?? []) {
           // A join after a join (a profile change) keeps the original start.
-          await issue(this.#sql.run(tx, "INSERT INTO push_room_members (room_id, user_id, since_stream) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", [j.roomId, j.userId, j.since]));
+          statements.run("INSERT INTO push_room_members (room_id, user_id, since_stream) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", [j.roomId, j.userId, j.since]);
         }
       }
       const defaults = ws.flatMap((w) => (w.defaults ? [w.defaults] : []));
-      await issue(this.#sql.insertMany(
-        tx,
+      statements.insertMany(
         "event_push_defaults",
         DEFAULT_COLUMNS,
         defaults.map((d) => [d.eventId, d.roomId, d.streamOrdering, d.threadId, d.sender, d.notif, d.highlight, JSON.stringify(d.actions), d.ts]),
         "ON CONFLICT DO NOTHING",
-      ));
+      );
       const rows = ws.flatMap((w) => w.explicit.map((a) => [a.userId, a.eventId, a.roomId, a.streamOrdering, a.threadId, a.notif, a.highlight, JSON.stringify(a.actions), a.ts]));
-      await issue(this.#sql.insertMany(tx, "event_push_actions", ACTION_COLUMNS, rows, "ON CONFLICT DO NOTHING"));
-      await Promise.all(pending);
+      statements.insertMany("event_push_actions", ACTION_COLUMNS, rows, "ON CONFLICT DO NOTHING");
+      return statements.done();
     });
   }
 

@@ -15,6 +15,8 @@ import type { Database, Db } from "../database.ts";
 export class SqlExec {
   /** `?` texts as PostgreSQL's `$n` texts. */
   readonly #dollar = new Map<string, string>();
+  /** Insert statement texts by column list (the callers' constant arrays), then table and suffix. */
+  readonly #insertTexts = new WeakMap<string[], Map<string, Map<string, InsertTexts>>>();
   /** Column types for unnest inserts, by table and columns (undefined: use VALUES). */
   readonly #arrayTypes = new Map<string, string[] | undefined>();
 
@@ -78,27 +80,71 @@ export class SqlExec {
     return { copies: false, run: (tx) => this.#insert(tx, table, columns, rows, suffix) };
   }
 
-  async #insert(tx: Db, table: string, columns: string[], rows: unknown[][], suffix: string): Promise<void> {
-    if (rows.length === 0) return;
-    const head = `INSERT INTO ${table} (${columns.join(", ")}) VALUES `;
-    const one = `(${columns.map(() => "?").join(", ")})`;
-    if (this.database.dialect === "sqlite") {
-      // Into tables with several indexes SQLite inserts the rows of a multi-row VALUES list
-      // at less than half the speed of single-row statements (events: ~25 µs a row against
-      // ~11); into the others multi-row statements are faster.
-      if (SQLITE_ROW_AT_A_TIME.has(table)) return this.database.runEach(`${head}${one} ${suffix}`, rows);
-      // Rows go in statements of `per` rows, then of powers of two, so a table has a
-      // handful of cached statement texts.
-      const per = Math.max(1, Math.min(SQLITE_CHUNK_ROWS, Math.floor(SQLITE_MAX_PARAMS / columns.length)));
-      for (let i = 0; i < rows.length; ) {
-        const n = chunkRows(rows.length - i, per);
-        const text = `${head}${n === 1 ? one : Array(n).fill(one).join(", ")} ${suffix}`;
-        await this.database.queryRaw(text, n === 1 ? rows[i]! : rows.slice(i, i + n).flat());
-        i += n;
-      }
-      return;
+  /**
+   * Statements of one transaction issued without waiting for each: on SQLite each runs at
+   * once (nothing there waits, and an await per statement costs more than most of the
+   * statements); on PostgreSQL each is sent at once and the transaction's connection runs
+   * them in the order they were issued, one round trip for the lot (pipelining). A failure surfaces at once on SQLite,
+   * from `done` on PostgreSQL.
+   */
+  pipeline(tx: Db): StatementPipeline {
+    return new StatementPipeline(this, tx);
+  }
+
+  /** SQLite: runs the insert now and returns true; PostgreSQL: false (nothing done). */
+  insertNow(table: string, columns: string[], rows: unknown[][], suffix = ""): boolean {
+    const now = this.database.now;
+    if (!now) return false;
+    if (rows.length === 0) return true;
+    const { head, one, single } = this.#texts(table, columns, suffix);
+    // Into tables with several indexes SQLite inserts the rows of a multi-row VALUES list
+    // at less than half the speed of single-row statements (events: ~25 µs a row against
+    // ~11); into the others multi-row statements are faster.
+    if (SQLITE_ROW_AT_A_TIME.has(table)) {
+      now.runEach(single, rows);
+      return true;
     }
-    // Every chunk is handed to the connection at once, in order (see pipelined).
+    // Rows go in statements of `per` rows, then of powers of two, so a table has a
+    // handful of cached statement texts.
+    const per = Math.max(1, Math.min(SQLITE_CHUNK_ROWS, Math.floor(SQLITE_MAX_PARAMS / columns.length)));
+    for (let i = 0; i < rows.length; ) {
+      const n = chunkRows(rows.length - i, per);
+      const text = n === 1 ? single : `${head}${Array(n).fill(one).join(", ")} ${suffix}`;
+      now.query(text, n === 1 ? rows[i]! : rows.slice(i, i + n).flat());
+      i += n;
+    }
+    return true;
+  }
+
+  /** Texts built once: building and hashing a long statement text costs microseconds per row. */
+  #texts(table: string, columns: string[], suffix: string): InsertTexts {
+    // Nested by the callers' constant strings, whose hashes the engine keeps.
+    let byTable = this.#insertTexts.get(columns);
+    if (!byTable) this.#insertTexts.set(columns, (byTable = new Map()));
+    let bySuffix = byTable.get(table);
+    if (!bySuffix) byTable.set(table, (bySuffix = new Map()));
+    let texts = bySuffix.get(suffix);
+    if (!texts) {
+      const head = `INSERT INTO ${table} (${columns.join(", ")}) VALUES `;
+      const one = `(${columns.map(() => "?").join(", ")})`;
+      texts = { head, one, single: `${head}${one} ${suffix}` };
+      bySuffix.set(suffix, texts);
+    }
+    return texts;
+  }
+
+  /** SQLite: runs the statement now and returns true; PostgreSQL: false (nothing done). */
+  runNow(text: string, params: unknown[] = []): boolean {
+    const now = this.database.now;
+    if (!now) return false;
+    now.query(text, params);
+    return true;
+  }
+
+  async #insert(tx: Db, table: string, columns: string[], rows: unknown[][], suffix: string): Promise<void> {
+    if (rows.length === 0 || this.insertNow(table, columns, rows, suffix)) return;
+    const { head, one } = this.#texts(table, columns, suffix);
+    // Every chunk is handed to the connection at once, in order (see pipeline).
     const sent: Promise<void>[] = [];
     const types = rows.length >= PG_UNNEST_MIN_ROWS ? this.#pgArrayTypes(table, columns) : undefined;
     if (types) {
@@ -160,16 +206,50 @@ export class SqlExec {
     this.#arrayTypes.set(key, types);
     return types;
   }
+}
 
-  /**
-   * Whether statements may be issued without awaiting each one. On PostgreSQL the
-   * transaction's connection runs them in the order they were issued, one round trip for
-   * the lot (pipelining); SQLite statements run as they are called, except that
-   * insertMany runs its rows one await after another, so there each must be awaited.
-   */
-  get pipelined(): boolean {
-    return this.database.dialect === "postgres";
+/** See SqlExec.pipeline. */
+export class StatementPipeline {
+  readonly #pending: Promise<unknown>[] = [];
+
+  constructor(
+    private readonly sql: SqlExec,
+    private readonly tx: Db,
+  ) {}
+
+  run(text: string, params: unknown[] = []): void {
+    if (!this.sql.runNow(text, params)) this.#pending.push(this.sql.run(this.tx, text, params));
   }
+
+  insertMany(table: string, columns: string[], rows: unknown[][], suffix = ""): void {
+    if (rows.length === 0 || this.sql.insertNow(table, columns, rows, suffix)) return;
+    this.#pending.push(this.sql.insertMany(this.tx, table, columns, rows, suffix));
+  }
+
+  /** Issues a prepared insert; a COPY is awaited (PostgreSQL refuses statements during one). */
+  async insert(insert: PreparedInsert): Promise<void> {
+    if (insert.copies) await insert.run(this.tx);
+    else this.#pending.push(insert.run(this.tx));
+  }
+
+  /** Adds work the transaction must wait for. */
+  wait(work: Promise<unknown>): void {
+    this.#pending.push(work);
+  }
+
+  /** Resolves once everything issued has completed (rejects with the first failure). */
+  async done(): Promise<void> {
+    if (this.#pending.length > 0) await Promise.all(this.#pending);
+  }
+}
+
+interface InsertTexts {
+  /** `INSERT INTO table (columns) VALUES ` */
+  head: string;
+  /** One row's placeholders. */
+  one: string;
+  /** The single-row statement with its suffix. */
+  single: string;
 }
 
 export interface PreparedInsert {
