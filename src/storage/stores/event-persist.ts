@@ -182,8 +182,9 @@ export class EventPersistStore {
       statements.insertMany("room_forward_extremities", EXTREMITY_COLUMNS, [...extremities.values()]);
     }
 
-    if (chains.length > 0) for (const insert of this.stateGroups.prepareWrite(chains)) await statements.insert(insert);
-    await statements.insert(this.sql.prepareInsert("events", EVENT_COLUMNS, eventRows));
+    // Every row serialised before the first COPY, while the statements above run on the server.
+    const inserts = [...(chains.length > 0 ? this.stateGroups.prepareWrite(chains) : []), this.sql.prepareInsert("events", EVENT_COLUMNS, eventRows)];
+    for (const insert of inserts) await statements.insert(insert);
 
     for (const e of all) {
       if (e.redacts === null) continue;
