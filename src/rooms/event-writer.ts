@@ -5,7 +5,7 @@
 import { getLogger } from "@logtape/logtape";
 import { MatrixError } from "../http/errors.ts";
 import type { EventNotifier } from "../notifier/notifier.ts";
-import type { EventPersistStore, RoomEventBatch, RoomToCreate } from "../storage/stores/event-persist.ts";
+import { RepeatedTransactionIds, type EventPersistStore, type RoomEventBatch, type RoomToCreate } from "../storage/stores/event-persist.ts";
 import type { BuiltEvent } from "./event-builder.ts";
 import type { RoomHead, RoomHeadCache } from "./room-head.ts";
 
@@ -53,6 +53,23 @@ interface Submission {
 }
 
 const log = () => getLogger(["hearth", "rooms", "writer"]);
+
+/** The submitted event repeated a client transaction id, which had sent `eventId`: nothing was written. */
+export class RepeatedTransaction extends Error {
+  constructor(readonly eventId: string) {
+    super(`transaction already sent ${eventId}`);
+  }
+}
+
+/**
+ * The submission was built on a room head that no longer holds (an event under it was
+ * not written): build it again on the room's head as stored. A 503 if it reaches a client.
+ */
+export class RebuildNeeded extends MatrixError {
+  constructor() {
+    super(503, "M_UNKNOWN", "The room is busy; try again");
+  }
+}
 
 /**
  * Lets the event loop run pending I/O callbacks once: requests that arrived together
@@ -177,8 +194,9 @@ export class EventWriter {
         continue;
       }
       if (next.head.invalid) {
+        // Built on an event that was not written.
         next.head.pending -= next.events.length;
-        next.reject(new MatrixError(500, "M_UNKNOWN", "An earlier event in this room failed to persist"));
+        next.reject(new RebuildNeeded());
         continue;
       }
       batch.push(next);
@@ -206,6 +224,12 @@ export class EventWriter {
       try {
         result = await this.store.persist([...byRoom.values()], parts.length > 0 ? (so) => writeParts(parts, so) : undefined);
       } catch (err) {
+        if (err instanceof RepeatedTransactionIds) {
+          for (const part of parts) part.failed();
+          const rest = this.#dropRepeated(batch, err.existing);
+          if (rest.length > 0) await this.#commit(rest);
+          return;
+        }
         if (parts.length === 0) throw err;
         // The hooks' writes must never cost the events: retry without them.
         log().warn("Persisting with commit hooks failed, retrying without: {error}", { error: err });
@@ -253,6 +277,31 @@ export class EventWriter {
       }
       s.resolve(persisted);
     }
+  }
+
+  /**
+   * Settles the submissions whose event repeated a transaction id (a client's retry, with
+   * the earlier event's id) and those built on top of them in their room (to be built
+   * again); returns the rest, which do not depend on them, to be committed without them.
+   */
+  #dropRepeated(batch: Submission[], existing: ReadonlyMap<string, string>): Submission[] {
+    const rest: Submission[] = [];
+    const dropped = new Set<RoomHead>();
+    for (const s of batch) {
+      const earlier = s.events.map((e) => existing.get(e.eventId)).find((id) => id !== undefined);
+      if (earlier === undefined && !dropped.has(s.head)) {
+        rest.push(s);
+        continue;
+      }
+      if (!dropped.has(s.head)) {
+        dropped.add(s.head);
+        // Later submissions in the room, queued or in this batch, chain onto the dropped event.
+        this.heads.invalidate(s.head);
+      }
+      s.head.pending -= s.events.length;
+      s.reject(earlier !== undefined ? new RepeatedTransaction(earlier) : new RebuildNeeded());
+    }
+    return rest;
   }
 
   async #prepareHooks(batch: Submission[]): Promise<CommitPart[]> {

@@ -17,7 +17,7 @@ import {
   type BuiltEvent,
   type NewEvent,
 } from "./event-builder.ts";
-import type { EventWriter } from "./event-writer.ts";
+import { RebuildNeeded, type EventWriter } from "./event-writer.ts";
 import type { SigningPool } from "../matrix/signing-pool.ts";
 import type { EventSigner } from "../matrix/events.ts";
 import { BULK_SIGNING_MIN_EVENTS, ChainSignatures } from "./chain-signatures.ts";
@@ -51,6 +51,9 @@ export interface HeldRoom {
   /** Persists what `build` returned, in order, after everything built before the hold. */
   submit(built: BuiltEvent[]): Promise<CreatedEvent[]>;
 }
+
+/** Times `create` builds events again whose commit was refused with RebuildNeeded. */
+const MAX_REBUILDS = 3;
 
 export class RoomEvents {
   /** Rooms held by `withRoomHeld`: resolves when the hold ends. */
@@ -107,6 +110,17 @@ export class RoomEvents {
   async create(roomId: string, events: NewEvent[], opts: { dedupe?: boolean } = {}): Promise<CreatedEvent[]> {
     if (events.length === 0) return [];
     const members = [...new Set(events.flatMap(membersNeeded))];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#createOnce(roomId, events, members, opts);
+      } catch (err) {
+        // An event under ours was not written (a client's retry of a sent transaction): ours is built again.
+        if (!(err instanceof RebuildNeeded) || attempt >= MAX_REBUILDS) throw err;
+      }
+    }
+  }
+
+  async #createOnce(roomId: string, events: NewEvent[], members: string[], opts: { dedupe?: boolean }): Promise<CreatedEvent[]> {
     for (;;) {
       const head = await this.#currentHead(roomId, members);
       // Checked after the last await: from here to the submission nothing else runs.

@@ -11,6 +11,7 @@ import { txnScopeOf } from "./client-format.ts";
 import { authStateFor, type NewEvent } from "./event-builder.ts";
 import type { RoomHeadCache } from "./room-head.ts";
 import type { RoomEvents } from "./room-events.ts";
+import { RepeatedTransaction } from "./event-writer.ts";
 
 export interface SendDeps {
   events: RoomEvents;
@@ -102,10 +103,20 @@ export class RoomSending {
     const key = `${scope}\u0000${roomId}\u0000${txnId}`;
     const running = this.#inFlight.get(key);
     if (running) return running;
+    // Sent without looking the id up first: the writer checks it in the transaction that
+    // writes the event, and refuses a repeat with the earlier event's id. A repeat the
+    // request path refuses earlier (rate limited, the sender has left) is looked up here,
+    // so a retry still gets its first answer. Unlike Synapse's cache, a repeat that passes
+    // spends a rate-limit token.
     const promise = (async () => {
-      const existing = await this.deps.eventsStore.eventForTxn(scope, roomId, txnId);
-      if (existing) return existing;
-      return send({ scope, txnId });
+      try {
+        return await send({ scope, txnId });
+      } catch (err) {
+        if (err instanceof RepeatedTransaction) return err.eventId;
+        const existing = await this.deps.eventsStore.eventForTxn(scope, roomId, txnId).catch(() => undefined);
+        if (existing) return existing;
+        throw err;
+      }
     })();
     this.#inFlight.set(key, promise);
     try {

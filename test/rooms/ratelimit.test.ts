@@ -70,6 +70,22 @@ describe("rate limits", () => {
     expect(result.body.retry_after_ms).toBe(5000);
   });
 
+  test("a retry of a sent transaction gets its event back while rc_message refuses new sends", async () => {
+    const { t, clock } = await start({ rc_message: { per_second: 0.2, burst_count: 2 } });
+    const [alice] = await registerUsers(t, "alice");
+    const requester = { userId: alice!.userId, deviceId: alice!.deviceId, isGuest: false, isAdmin: false, tokenId: "" };
+    const { roomId } = await t.hs.services.rooms.createRoom(requester, {});
+    const a = clientFor(t, alice!);
+    const path = `/rooms/${enc(roomId)}/send/m.room.message/${txn()}`;
+    const first = await a("PUT", path, { body: "first" });
+    expect((await a("PUT", `/rooms/${enc(roomId)}/send/m.room.message/${txn()}`, { body: "second" })).status).toBe(200);
+    const fresh = await settle(clock, () => a("PUT", `/rooms/${enc(roomId)}/send/m.room.message/${txn()}`, { body: "third" }));
+    expect(fresh.result.status).toBe(429);
+    const retry = await settle(clock, () => a("PUT", path, { body: "first, again" }));
+    expect(retry.result.status).toBe(200);
+    expect(retry.result.body.event_id).toBe(first.body.event_id);
+  });
+
   test("rc_joins.local counts new joins only; rc_invites limits invites per room", async () => {
     const { t, clock } = await start({
       rc_joins: { local: { per_second: 0.1, burst_count: 2 }, remote: { per_second: 0.01, burst_count: 10 } },

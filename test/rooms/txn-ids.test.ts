@@ -63,3 +63,46 @@ test("lookups asked for together (one statement per 16) each get their own answe
   ]);
   expect(mixed).toEqual([sent.get("wave1"), undefined, undefined]);
 });
+
+test("a retry sent together with new messages gets its first event; the new ones are all written, chained", async () => {
+  const [bob] = await registerUsers(t, "bob_together");
+  expect((await clientFor(t, alice!)("POST", `/rooms/${enc(roomId)}/invite`, { user_id: bob!.userId })).status).toBe(200);
+  expect((await clientFor(t, bob!)("POST", `/rooms/${enc(roomId)}/join`, {})).status).toBe(200);
+  const first = await sendWithTxn("together", "first");
+  // Arriving in one turn, the retry is built first and the others on top of it: the
+  // writer refuses the retry in their shared transaction and builds the others again.
+  const sends = [
+    clientFor(t, alice!)("PUT", `/rooms/${enc(roomId)}/send/m.room.message/together`, { msgtype: "m.text", body: "retried" }),
+    ...Array.from({ length: 6 }, (_, i) =>
+      clientFor(t, i % 2 ? alice! : bob!)("PUT", `/rooms/${enc(roomId)}/send/m.room.message/together-new-${i}`, { msgtype: "m.text", body: `new ${i}` }),
+    ),
+  ];
+  const results = await Promise.all(sends);
+  for (const r of results) expect(r.status, JSON.stringify(r.body)).toBe(200);
+  expect(results[0]!.body.event_id).toBe(first);
+  const newIds = results.slice(1).map((r) => r.body.event_id as string);
+  expect(new Set(newIds).size).toBe(6);
+  const rows = await t.hs.services.database.queryRaw<{ event_id: string; pdu: string }>("SELECT event_id, pdu FROM events WHERE room_id = ?", [roomId]);
+  const stored = new Map(rows.map((r) => [r.event_id, JSON.parse(r.pdu) as { prev_events: string[]; content: { body?: string } }]));
+  for (const id of newIds) expect(stored.has(id)).toBe(true);
+  // Every stored event points at stored events only, and the retry's content is nowhere.
+  for (const pdu of stored.values()) for (const prev of pdu.prev_events) expect(stored.has(prev)).toBe(true);
+  expect([...stored.values()].filter((p) => p.content.body === "retried")).toHaveLength(0);
+  const page = await clientFor(t, bob!)("GET", `/rooms/${enc(roomId)}/messages?dir=b&limit=10`);
+  expect(page.body.chunk.filter((e: any) => e.content?.body?.startsWith("new ")).map((e: any) => e.event_id).sort()).toEqual([...newIds].sort());
+});
+
+test("a retry after the sender left the room gets its first event, not a refusal", async () => {
+  const [carol] = await registerUsers(t, "carol_leaves");
+  const c = clientFor(t, carol!);
+  expect((await clientFor(t, alice!)("POST", `/rooms/${enc(roomId)}/invite`, { user_id: carol!.userId })).status).toBe(200);
+  expect((await c("POST", `/rooms/${enc(roomId)}/join`, {})).status).toBe(200);
+  const first = await c("PUT", `/rooms/${enc(roomId)}/send/m.room.message/before-leaving`, { msgtype: "m.text", body: "bye" });
+  expect(first.status).toBe(200);
+  expect((await c("POST", `/rooms/${enc(roomId)}/leave`, {})).status).toBe(200);
+  const retry = await c("PUT", `/rooms/${enc(roomId)}/send/m.room.message/before-leaving`, { msgtype: "m.text", body: "bye" });
+  expect(retry.status).toBe(200);
+  expect(retry.body.event_id).toBe(first.body.event_id);
+  // A new transaction is refused as before.
+  expect((await c("PUT", `/rooms/${enc(roomId)}/send/m.room.message/after-leaving`, { msgtype: "m.text", body: "x" })).status).toBe(403);
+});

@@ -1,6 +1,7 @@
 import type { Database, Db } from "../database.ts";
 import { SqlExec, type StatementPipeline } from "./sql-exec.ts";
 import { StateGroupsStore, type StateChainRows, type StateGroupInfo } from "./state-groups.ts";
+import { TxnLookups } from "./txn-lookups.ts";
 
 export interface EventToPersist {
   eventId: string;
@@ -51,28 +52,50 @@ export interface PersistResult {
   stateGroups: Map<string, StateGroupInfo>;
 }
 
+/**
+ * A batch held events whose transaction ids had sent events already (a client's retry):
+ * nothing was written. `existing` maps each such new event's id to the earlier event's.
+ */
+export class RepeatedTransactionIds extends Error {
+  constructor(readonly existing: ReadonlyMap<string, string>) {
+    super(`${existing.size} transaction id(s) already sent`);
+  }
+}
+
 /** Writes batches of new events: event rows, state groups, current state, memberships, extremities. */
 export class EventPersistStore {
   private readonly stateGroups: StateGroupsStore;
   private readonly sql: SqlExec;
+  readonly #txns: TxnLookups;
   /** SQLite: positions reserved in the stream's row and not handed out yet (see #allocate). */
   readonly #reserved = new Map<string, { next: number; last: number }>();
 
   constructor(private readonly database: Database) {
     this.stateGroups = new StateGroupsStore(database);
     this.sql = new SqlExec(database);
+    this.#txns = new TxnLookups(database);
   }
 
   /**
    * One transaction for every batch; the caller merges a room's batches, keeping their
    * order. `alsoWrite` runs inside the transaction once the events are written, with
-   * their stream orderings (e.g. push rule outcomes of the same events).
+   * their stream orderings (e.g. push rule outcomes of the same events). Events whose
+   * transaction id sent an event before fail the whole call with RepeatedTransactionIds:
+   * the check is a read in this transaction, not one of its own before it (on SQLite a
+   * read transaction's locks are four system calls; on PostgreSQL it rides with the writes).
    */
   persist(batches: RoomEventBatch[], alsoWrite?: (streamOrderings: ReadonlyMap<string, number>) => Promise<void>): Promise<PersistResult> {
     return this.database.transaction("persist_events", async (tx) => {
       try {
         const statements = this.sql.pipeline(tx);
+        // Issued first, so it sees no row of this batch.
+        const repeated = this.#repeatedTxns(tx, batches);
         const result = await this.#persist(tx, batches, statements);
+        const existing = await repeated;
+        if (existing) {
+          await statements.done();
+          throw new RepeatedTransactionIds(existing);
+        }
         if (alsoWrite) statements.wait(alsoWrite(result.streamOrderings));
         await statements.done();
         return result;
@@ -82,6 +105,19 @@ export class EventPersistStore {
         throw err;
       }
     });
+  }
+
+  /** New event id -> earlier event id, for events whose transaction id was used already; undefined if none. */
+  async #repeatedTxns(tx: Db, batches: RoomEventBatch[]): Promise<Map<string, string> | undefined> {
+    const sent = batches.flatMap((b) => b.events.filter((e) => e.txn !== undefined));
+    if (sent.length === 0) return undefined;
+    const found = await this.#txns.inTransaction(tx, sent.map((e) => ({ scope: e.txn!.scope, roomId: e.roomId, txnId: e.txn!.txnId })));
+    let existing: Map<string, string> | undefined;
+    found.forEach((earlier, i) => {
+      // Never the event itself: the reads are issued before the batch's writes.
+      if (earlier !== undefined && earlier !== sent[i]!.eventId) (existing ??= new Map()).set(sent[i]!.eventId, earlier);
+    });
+    return existing;
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { Database } from "../database.ts";
+import type { Database, Db } from "../database.ts";
 import { SqlExec } from "./sql-exec.ts";
 
 interface Lookup {
@@ -35,21 +35,39 @@ export class TxnLookups {
     });
   }
 
+  /**
+   * The events already sent with these transaction ids (undefined where none), read in
+   * the caller's transaction `tx`: the writer checks the ids of a batch where it writes it.
+   * Every statement is issued before this returns (SQLite runs them at once, PostgreSQL
+   * in order on `tx`), so writes the caller issues next are not seen.
+   */
+  async inTransaction(tx: Db, txns: ReadonlyArray<{ scope: string; roomId: string; txnId: string }>): Promise<Array<string | undefined>> {
+    const chunks: Array<Promise<Array<string | undefined>>> = [];
+    for (let start = 0; start < txns.length; start += MAX_PER_STATEMENT) chunks.push(this.#query(tx, txns.slice(start, start + MAX_PER_STATEMENT)));
+    return (await Promise.all(chunks)).flat();
+  }
+
   async #run(): Promise<void> {
     const wave = this.#wave;
     this.#wave = [];
     for (let start = 0; start < wave.length; start += MAX_PER_STATEMENT) {
       const chunk = wave.slice(start, start + MAX_PER_STATEMENT);
       try {
-        const params = chunk.flatMap((l) => [l.scope, l.roomId, l.txnId]);
-        const rows = await this.#sql.rows<{ i: number | string; event_id: string }>(this.database.db, this.#text(chunk.length), params);
-        const found = new Map<number, string>();
-        for (const row of rows) if (!found.has(Number(row.i))) found.set(Number(row.i), row.event_id);
-        chunk.forEach((l, i) => l.resolve(found.get(i)));
+        const found = await this.#query(this.database.db, chunk);
+        chunk.forEach((l, i) => l.resolve(found[i]));
       } catch (err) {
         for (const l of chunk) l.reject(err);
       }
     }
+  }
+
+  /** One statement for at most MAX_PER_STATEMENT lookups. */
+  async #query(tx: Db, chunk: ReadonlyArray<{ scope: string; roomId: string; txnId: string }>): Promise<Array<string | undefined>> {
+    const params = chunk.flatMap((l) => [l.scope, l.roomId, l.txnId]);
+    const rows = await this.#sql.rows<{ i: number | string; event_id: string }>(tx, this.#text(chunk.length), params);
+    const found = new Map<number, string>();
+    for (const row of rows) if (!found.has(Number(row.i))) found.set(Number(row.i), row.event_id);
+    return chunk.map((_, i) => found.get(i));
   }
 
   #text(n: number): string {
