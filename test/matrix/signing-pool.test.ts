@@ -34,3 +34,26 @@ test("after close, signing goes on, on the calling thread", async () => {
   const batch = messages(5, "b");
   expect(await pool.sign(batch)).toEqual(batch.map((m) => encodeBase64(sign(key, m))));
 });
+
+test("a job the worker has not started can be taken back and signed on the calling thread", async () => {
+  const key = generateSigningKey();
+  const pool = new SigningPool(key);
+  try {
+    await pool.sign(messages(1, "warm"));
+    // The worker is busy with the first job when the second is taken back.
+    const busy = pool.start(messages(1500, "busy"));
+    const queued = messages(50, "queued");
+    const second = pool.start(queued);
+    expect(second.takeBack()).toBe(true);
+    expect(second.takeBack()).toBe(false);
+    expect(await second.signatures).toEqual(queued.map((m) => encodeBase64(sign(key, m))));
+    const first = await busy.signatures;
+    expect(first).toHaveLength(1500);
+    expect(busy.takeBack()).toBe(false);
+    expect(verify(key.publicKey, messages(1500, "busy")[1499]!, Buffer.from(first[1499]!, "base64"))).toBe(true);
+    // The worker goes on with later jobs after answering the taken one as skipped.
+    expect(await pool.sign(messages(3, "after"))).toEqual(messages(3, "after").map((m) => encodeBase64(sign(key, m))));
+  } finally {
+    pool.close();
+  }
+});
