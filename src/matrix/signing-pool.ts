@@ -12,6 +12,22 @@ interface Pending {
   resolve(signatures: string[]): void;
 }
 
+/** Signatures on their way from the worker. */
+export interface SigningJob {
+  /** The unpadded base64 signatures, in order. Never rejects. */
+  readonly signatures: Promise<string[]>;
+  /**
+   * Makes the signatures on this thread instead if the worker has not started on them
+   * (true), so a caller left waiting can share the worker's backlog.
+   */
+  takeBack(): boolean;
+}
+
+/** A job's claim word: who signs it. */
+const UNCLAIMED = 0;
+const CLAIMED_BY_WORKER = 1;
+const CLAIMED_HERE = 2;
+
 const log = () => getLogger(["hearth", "matrix", "signing"]);
 
 export class SigningPool {
@@ -29,24 +45,42 @@ export class SigningPool {
 
   /** The unpadded base64 signatures of `messages`, in order. Never rejects. */
   sign(messages: Uint8Array[]): Promise<string[]> {
-    if (messages.length === 0) return Promise.resolve([]);
+    return this.start(messages).signatures;
+  }
+
+  /** `sign`, with the option of taking the job back (see SigningJob). */
+  start(messages: Uint8Array[]): SigningJob {
+    const done = (signatures: string[]): SigningJob => ({ signatures: Promise.resolve(signatures), takeBack: () => false });
+    if (messages.length === 0) return done([]);
     if (!this.#failed) {
       try {
         const worker = (this.#worker ??= this.#start());
         const id = this.#nextId++;
-        return new Promise((resolve) => {
+        const claim = new Int32Array(new SharedArrayBuffer(4));
+        const signatures = new Promise<string[]>((resolve) => {
           this.#pending.set(id, { messages, resolve });
           // Referenced only while it owes answers: an idle pool never keeps the process alive.
           if (this.#pending.size === 1) worker.ref();
           // One transferred buffer: cloning hundreds of small arrays costs more than the copy.
           const { data, ends } = pack(messages);
-          worker.postMessage({ id, data, ends }, { transfer: [data.buffer as ArrayBuffer, ends.buffer as ArrayBuffer] });
+          worker.postMessage({ id, data, ends, claim }, { transfer: [data.buffer as ArrayBuffer, ends.buffer as ArrayBuffer] });
         });
+        return { signatures, takeBack: () => this.#takeBack(id, claim) };
       } catch (err) {
         this.#fail(err);
       }
     }
-    return Promise.resolve(this.#signHere(messages));
+    return done(this.#signHere(messages));
+  }
+
+  #takeBack(id: number, claim: Int32Array): boolean {
+    const pending = this.#pending.get(id);
+    if (!pending || Atomics.compareExchange(claim, 0, UNCLAIMED, CLAIMED_HERE) !== UNCLAIMED) return false;
+    // The worker answers it as skipped; that answer finds nothing pending.
+    this.#pending.delete(id);
+    if (this.#pending.size === 0) this.#worker?.unref();
+    pending.resolve(this.#signHere(pending.messages));
+    return true;
   }
 
   close(): void {
@@ -72,6 +106,7 @@ export class SigningPool {
     worker.addEventListener("message", (e: MessageEvent) => {
       const { id, signatures, error } = e.data as { id: number; signatures?: string[]; error?: string };
       const pending = this.#pending.get(id);
+      // Taken back (signed here), or answered already.
       if (!pending) return;
       this.#pending.delete(id);
       if (this.#pending.size === 0) worker.unref();
@@ -112,6 +147,11 @@ self.onmessage = (e) => {
   const m = e.data;
   if (m.der) {
     key = createPrivateKey({ key: Buffer.from(m.der), format: "der", type: "pkcs8" });
+    return;
+  }
+  // Taken back by the main thread: it signs this one itself.
+  if (Atomics.compareExchange(m.claim, 0, ${UNCLAIMED}, ${CLAIMED_BY_WORKER}) !== ${UNCLAIMED}) {
+    postMessage({ id: m.id, skipped: true });
     return;
   }
   try {
