@@ -142,6 +142,9 @@ test("a chain built in bulk (an upgrade copying 600 bans) is signed on the worke
   const newRoom = upgraded.body.replacement_room as string;
   const copied = await t.hs.services.rooms.stores.rooms.members(newRoom, "ban");
   expect(copied.length).toBe(600);
+  // Their current-state rows too (new keys: written by plain inserts, a COPY on PostgreSQL).
+  const state = await a("GET", `/rooms/${enc(newRoom)}/state`);
+  expect(state.body.filter((e: any) => e.type === "m.room.member" && e.content.membership === "ban")).toHaveLength(600);
   for (const m of copied) {
     const pdu = await checkEvent(m.eventId, "12");
     expect(pdu.content.reason).toMatch(/^spam \d+ "quoted" \\ \{a,b\} NULL ✓$/);

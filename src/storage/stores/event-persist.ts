@@ -153,6 +153,8 @@ export class EventPersistStore {
     const eventRows: unknown[][] = [];
     const currentState = new Map<string, unknown[]>();
     const memberships = new Map<string, unknown[]>();
+    // Current-state keys (and so membership rows) the room had no row for before this batch.
+    const fresh = new Set<string>();
     const chains: StateChainRows[] = [];
     for (const batch of batches) {
       const changes = batch.events.filter((e) => e.stateKey !== null).map((e) => ({ type: e.type, stateKey: e.stateKey!, eventId: e.eventId }));
@@ -166,9 +168,14 @@ export class EventPersistStore {
         streamOrderings.set(e.eventId, streamOrdering);
         if (e.stateKey !== null) {
           group = chain!.infos[changed++]!;
-          currentState.set(`${e.roomId}\u0000${e.type}\u0000${e.stateKey}`, [e.roomId, e.type, e.stateKey, e.eventId]);
+          const key = `${e.roomId}\u0000${e.type}\u0000${e.stateKey}`;
+          // The builder names the state event an event replaces; none means the room had
+          // nothing under the key (its head holds the complete state, and every member it
+          // authorises against).
+          if (!currentState.has(key) && e.unsigned?.replaces_state === undefined) fresh.add(key);
+          currentState.set(key, [e.roomId, e.type, e.stateKey, e.eventId]);
           if (e.type === "m.room.member" && e.membership !== null) {
-            memberships.set(`${e.roomId}\u0000${e.stateKey}`, [
+            memberships.set(key, [
               e.roomId,
               e.stateKey,
               e.membership,
@@ -205,8 +212,12 @@ export class EventPersistStore {
       if (group) groupsAfter.set(batch.roomId, group);
     }
 
-    if (currentState.size > 0) statements.insertMany("room_current_state", CURRENT_STATE_COLUMNS, [...currentState.values()], CURRENT_STATE_UPSERT);
-    if (memberships.size > 0) statements.insertMany("room_memberships", MEMBERSHIP_COLUMNS, [...memberships.values()], MEMBERSHIP_UPSERT);
+    // Rows of fresh keys are plain inserts (a COPY when there are many: a room upgrade's
+    // bans), the others upserts.
+    const [newState, changedState] = partition(currentState, fresh);
+    const [newMembers, changedMembers] = partition(memberships, fresh);
+    statements.insertMany("room_current_state", CURRENT_STATE_COLUMNS, changedState, CURRENT_STATE_UPSERT);
+    statements.insertMany("room_memberships", MEMBERSHIP_COLUMNS, changedMembers, MEMBERSHIP_UPSERT);
 
     for (const b of batches) statements.run("DELETE FROM room_forward_extremities WHERE room_id = ?", [b.roomId]);
     if (batches.length === 1) {
@@ -219,7 +230,12 @@ export class EventPersistStore {
     }
 
     // Every row serialised before the first COPY, while the statements above run on the server.
-    const inserts = [...(chains.length > 0 ? this.stateGroups.prepareWrite(chains) : []), this.sql.prepareInsert("events", EVENT_COLUMNS, eventRows)];
+    const inserts = [
+      ...(newState.length > 0 ? [this.sql.prepareInsert("room_current_state", CURRENT_STATE_COLUMNS, newState)] : []),
+      ...(newMembers.length > 0 ? [this.sql.prepareInsert("room_memberships", MEMBERSHIP_COLUMNS, newMembers)] : []),
+      ...(chains.length > 0 ? this.stateGroups.prepareWrite(chains) : []),
+      this.sql.prepareInsert("events", EVENT_COLUMNS, eventRows),
+    ];
     for (const insert of inserts) await statements.insert(insert);
 
     for (const e of all) {
@@ -273,6 +289,14 @@ export class EventPersistStore {
     );
     return Number(rows[0]!.position);
   }
+}
+
+/** The rows whose keys are in `keys`, and the others. */
+function partition(rows: ReadonlyMap<string, unknown[]>, keys: ReadonlySet<string>): [unknown[][], unknown[][]] {
+  const inside: unknown[][] = [];
+  const outside: unknown[][] = [];
+  for (const [key, row] of rows) (keys.has(key) ? inside : outside).push(row);
+  return [inside, outside];
 }
 
 /** Positions an SQLite stream row moves ahead at a time (see #allocate). */
