@@ -169,12 +169,17 @@ export class PresenceService {
    */
   bumpActive(userId: string): Promise<void> {
     this.observer?.bumped(userId);
+    // Every message sends its sender here: with nothing queued for them and their row
+    // cached, what the queued step would decide is known now, without a turn of the queue.
+    if (!this.#queues.has(userId)) {
+      const cached = this.#known(userId) ?? this.#untracked.get(userId);
+      if (cached === null || (cached !== undefined && !this.#bumpMoves(cached, this.clock.now()))) return Promise.resolve();
+    }
     return this.#serial(userId, async () => {
       const now = this.clock.now();
       const cur = await this.get(userId);
       // Someone who never had a presence (never synced or set one) is offline: nothing to move.
-      if (!cur) return;
-      if (now - cur.lastActiveTs < this.timings.activeGranularityMs && cur.state !== "unavailable") return;
+      if (!cur || !this.#bumpMoves(cur, now)) return;
       const state = cur.state === "unavailable" ? "online" : cur.state;
       await this.#write({
         userId,
@@ -184,6 +189,11 @@ export class PresenceService {
         lastSyncTs: cur.lastSyncTs,
       }, cur);
     });
+  }
+
+  /** Whether activity at `now` changes the row: its last activity is old, or it is idle. */
+  #bumpMoves(row: PresenceRow, now: number): boolean {
+    return now - row.lastActiveTs >= this.timings.activeGranularityMs || row.state === "unavailable";
   }
 
   /** Applies the idle and sync timeouts; the looping call runs this. */
