@@ -13,7 +13,7 @@
  */
 import { join } from "node:path";
 import { runOnEachDatabase, type DatabaseSection } from "./support/databases.ts";
-import { roomOfSenders, startBenchServer } from "./support/server.ts";
+import { roomOfSenders, startBenchServer, writeSendScript } from "./support/server.ts";
 
 interface ClientJob {
   baseUrl: string;
@@ -159,19 +159,7 @@ function sendRunOf(result: ClientResult): SendRun {
  */
 async function wrkRun(wrk: string, job: ClientJob, dir: string): Promise<SendRun> {
   const script = join(dir, "send.lua");
-  await Bun.write(
-    script,
-    `local tokens = { ${job.tokens.map((t) => JSON.stringify(t)).join(", ")} }
-local path = ${JSON.stringify(`/_matrix/client/v3/rooms/${encodeURIComponent(job.roomId)}/send/m.room.message/`)}
-local run = ${JSON.stringify(`${process.pid}-${performance.now().toFixed(0)}`)}
-local counter = 0
-function request()
-  counter = counter + 1
-  local headers = { ["Authorization"] = "Bearer " .. tokens[(counter % #tokens) + 1], ["Content-Type"] = "application/json" }
-  return wrk.format("PUT", path .. run .. "-" .. counter, headers, '{"msgtype":"m.text","body":"message ' .. counter .. '"}')
-end
-`,
-  );
+  await writeSendScript(script, job.roomId, job.tokens);
   const proc = Bun.spawn([wrk, "-t", "1", "-c", String(job.concurrency), "-d", `${job.seconds}s`, "--latency", "-s", script, job.baseUrl], { stdout: "pipe", stderr: "inherit" });
   const out = await new Response(proc.stdout).text();
   if ((await proc.exited) !== 0) throw new Error(`wrk failed: ${out}`);

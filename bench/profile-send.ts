@@ -18,7 +18,7 @@ import { profile } from "bun:jsc";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { roomOfSenders, startBenchServer } from "./support/server.ts";
+import { roomOfSenders, startBenchServer, writeSendScript } from "./support/server.ts";
 
 const concurrency = Number(process.env.PROFILE_CONCURRENCY ?? 1);
 const seconds = Number(process.env.PROFILE_SECONDS ?? 6);
@@ -47,20 +47,8 @@ const { baseUrl, stop } = await startBenchServer("SQLite", { name: "sqlite3", ar
 try {
   const { roomId, tokens } = await roomOfSenders(baseUrl, 50);
   const script = join(dir, "send.lua");
-  await Bun.write(
-    script,
-    `local tokens = { ${tokens.map((t) => JSON.stringify(t)).join(", ")} }
-local path = ${JSON.stringify(`/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/`)}
-local counter = 0
-local run = tostring(os.time()) .. tostring(math.floor(os.clock() * 1000000))
-function request()
-  counter = counter + 1
-  local headers = { ["Authorization"] = "Bearer " .. tokens[(counter % #tokens) + 1], ["Content-Type"] = "application/json" }
-  return wrk.format("PUT", path .. run .. "-" .. counter, headers, '{"msgtype":"m.text","body":"message ' .. counter .. '"}')
-end
-`,
-  );
   const runWrk = async (s: number) => {
+    await writeSendScript(script, roomId, tokens);
     const proc = Bun.spawn([wrk, "-t", "1", "-c", String(concurrency), "-d", `${s}s`, "-s", script, baseUrl], { stdout: "pipe" });
     const out = await new Response(proc.stdout).text();
     await proc.exited;

@@ -15,6 +15,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { writeSendScript } from "./support/server.ts";
 
 interface Child {
   label: string;
@@ -54,6 +55,7 @@ async function compare(versions: string[]): Promise<void> {
   try {
     for (const [i, version] of versions.entries()) children.push(await startChild(version, join(scripts, `send${i}.lua`)));
     const run = async (c: Child, connections: number, s: number) => {
+      await writeSendScript(c.script, c.roomId, c.tokens);
       const proc = Bun.spawn([wrk, "-t1", `-c${connections}`, `-d${s}s`, "-s", c.script, c.baseUrl], { stdout: "pipe" });
       const out = await new Response(proc.stdout).text();
       return Number(out.match(/(\d+) requests in/)?.[1] ?? 0) / s;
@@ -100,19 +102,5 @@ async function startChild(version: string, script: string): Promise<Child> {
   }
   reader.releaseLock();
   const ready = JSON.parse(text.slice(0, text.indexOf("\n"))) as { baseUrl: string; roomId: string; tokens: string[] };
-  await Bun.write(script, wrkScript(ready.roomId, ready.tokens));
   return { label: version, proc, script, ...ready };
-}
-
-/** Sends from the 50 senders in turn, each with a fresh transaction id. */
-function wrkScript(roomId: string, tokens: string[]): string {
-  return `local counter = 0
-local run = tostring(os.time()) .. "-" .. tostring(math.random(1000000))
-local tokens = {${tokens.map((t) => `"${t}"`).join(",")}}
-function request()
-  counter = counter + 1
-  local headers = { ["Authorization"] = "Bearer " .. tokens[(counter % #tokens) + 1], ["Content-Type"] = "application/json" }
-  return wrk.format("PUT", "/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/" .. run .. "-" .. counter, headers, '{"msgtype":"m.text","body":"message ' .. counter .. '"}')
-end
-`;
 }

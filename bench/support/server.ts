@@ -45,6 +45,27 @@ export async function startBenchServer(label: string, database: DatabaseSection,
   };
 }
 
+/**
+ * Writes to `path` a wrk script sending messages into `roomId` from `tokens` in turn, with
+ * transaction ids no earlier script (of any process) used: write it again for each wrk run.
+ */
+export async function writeSendScript(path: string, roomId: string, tokens: string[]): Promise<void> {
+  const run = `${process.pid}-${crypto.randomUUID().slice(0, 13)}`;
+  await Bun.write(
+    path,
+    `local tokens = { ${tokens.map((t) => JSON.stringify(t)).join(", ")} }
+local path = ${JSON.stringify(`/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/`)}
+local run = ${JSON.stringify(run)}
+local counter = 0
+function request()
+  counter = counter + 1
+  local headers = { ["Authorization"] = "Bearer " .. tokens[(counter % #tokens) + 1], ["Content-Type"] = "application/json" }
+  return wrk.format("PUT", path .. run .. "-" .. counter, headers, '{"msgtype":"m.text","body":"message ' .. counter .. '"}')
+end
+`,
+  );
+}
+
 /** A Client-Server API call; anything but 200 (or the 401 of a UIA step) throws. */
 export async function request(baseUrl: string, method: string, path: string, token: string | undefined, body?: unknown): Promise<Record<string, any>> {
   const res = await fetch(`${baseUrl}/_matrix/client/v3${path}`, {

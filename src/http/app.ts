@@ -112,9 +112,9 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
   app.notFound((c) => {
     const path = new URL(c.req.url).pathname;
     if (router.hasPathWithOtherMethod(path, c.req.method)) {
-      return c.json({ errcode: "M_UNRECOGNIZED", error: "Unrecognized request" }, 405, CORS_HEADERS);
+      return c.json({ errcode: "M_UNRECOGNIZED", error: "Unrecognized request" }, 405);
     }
-    return c.json({ errcode: "M_UNRECOGNIZED", error: "Unrecognized request" }, 404, CORS_HEADERS);
+    return c.json({ errcode: "M_UNRECOGNIZED", error: "Unrecognized request" }, 404);
   });
 
   return { app, router };

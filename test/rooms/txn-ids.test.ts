@@ -45,7 +45,7 @@ test("the lookup is exact: scope, room and id must all match", async () => {
   expect(await events.eventForTxn(`${scope}x`, roomId, "exact")).toBeUndefined();
 });
 
-test("lookups asked for together (one statement per 16) each get their own answer", async () => {
+test("lookups asked for together each get their own answer", async () => {
   const { events } = t.hs.services.rooms.stores;
   const sent = new Map<string, string>();
   for (let i = 0; i < 3; i++) sent.set(`wave${i}`, await sendWithTxn(`wave${i}`));

@@ -125,8 +125,8 @@ export class EventPersistStore {
    * on PostgreSQL they are issued without waiting, so the event write is four round trips
    * (BEGIN, positions, everything else, COMMIT), not a dozen; on SQLite they run as they
    * are issued, and a lone message event's write has no await of its own.
-   * Big batches (a room upgrade's bans) copy their state groups and events last: the
-   * upserts before them run on the server while their rows are serialised here.
+   * Big batches (a room upgrade's bans) copy their new state rows, state groups and events
+   * last: the statements before them run on the server while their rows are serialised here.
    */
   async #persist(tx: Db, batches: RoomEventBatch[], statements: StatementPipeline): Promise<PersistResult> {
     const all = batches.length === 1 ? batches[0]!.events : batches.flatMap((b) => b.events);
