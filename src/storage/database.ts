@@ -7,7 +7,7 @@ import { getLogger } from "@logtape/logtape";
 import * as schema from "./schema/index.ts";
 import { TransactionStats } from "./transaction-stats.ts";
 import { WriteGenerations } from "./write-generations.ts";
-import { WalCheckpointer } from "./wal-checkpointer.ts";
+import { WalCheckpointer, type WalCheckpointSchedule } from "./wal-checkpointer.ts";
 import { currentUsage } from "../observability/log-context.ts";
 import type { DatabaseConfig } from "../config/load.ts";
 
@@ -53,14 +53,19 @@ export interface Database {
 
 export const txnLog = getLogger(["hearth", "storage", "txn"]);
 
-export async function openDatabase(config: DatabaseConfig): Promise<Database> {
-  if (config.kind === "sqlite") return openSqlite(config.path);
+export interface OpenOptions {
+  /** SQLite: when the WAL checkpoint worker runs (DEFAULT_WAL_CHECKPOINTS). */
+  walCheckpoints?: WalCheckpointSchedule;
+}
+
+export async function openDatabase(config: DatabaseConfig, opts: OpenOptions = {}): Promise<Database> {
+  if (config.kind === "sqlite") return openSqlite(config.path, opts);
   // Loaded only when configured: the PostgreSQL driver costs memory an SQLite server never needs.
   const { openPostgres } = await import("./database-postgres.ts");
   return openPostgres(config);
 }
 
-function openSqlite(path: string): Database {
+function openSqlite(path: string, opts: OpenOptions): Database {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const client = new SQLiteDriver(path, { create: true, strict: true });
   client.exec("PRAGMA journal_mode = WAL");
@@ -68,7 +73,7 @@ function openSqlite(path: string): Database {
   client.exec("PRAGMA synchronous = NORMAL");
   client.exec("PRAGMA busy_timeout = 5000");
   client.exec("PRAGMA foreign_keys = ON");
-  const checkpointer = path === ":memory:" ? undefined : new WalCheckpointer(client, path);
+  const checkpointer = path === ":memory:" ? undefined : new WalCheckpointer(client, path, opts.walCheckpoints);
   const stats = new TransactionStats();
   const statements = new StatementCache(client, 1000);
   const db = drizzleSqlite({ client: timedClient(client, stats, statements), schema });

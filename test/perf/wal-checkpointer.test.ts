@@ -5,17 +5,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Database as SQLiteDriver } from "bun:sqlite";
 import { openDatabase, type Database } from "../../src/storage/database.ts";
+import { WalCheckpointer, type WalCheckpointSchedule } from "../../src/storage/wal-checkpointer.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function open(): Promise<{ database: Database; path: string }> {
+async function open(walCheckpoints?: WalCheckpointSchedule): Promise<{ database: Database; path: string }> {
   const dir = mkdtempSync(join(tmpdir(), "hearth-wal-"));
   dirs.push(dir);
   const path = join(dir, "homeserver.db");
-  const database = await openDatabase({ kind: "sqlite", path });
+  const database = await openDatabase({ kind: "sqlite", path }, { walCheckpoints });
   await database.execRaw(["CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"]);
   return { database, path };
 }
@@ -45,8 +46,9 @@ function uncheckpointedFrames(path: string): number {
 
 describe("WAL checkpoints", () => {
   test("commits never checkpoint themselves; the worker keeps the WAL short", async () => {
-    const { database, path } = await open();
-    // Below the first worker checkpoint (every 200 commits) the WAL only grows.
+    // A short interval: this test's commits come faster than a second's worth of them would fit in 15 MB.
+    const { database, path } = await open({ commits: 200, intervalMs: 20 });
+    // Below the first worker checkpoint (after 200 commits) the WAL only grows.
     await commits(database, 0, 150);
     const grown = statSync(`${path}-wal`).size;
     expect(grown).toBeGreaterThan(150 * 3000);
@@ -66,5 +68,42 @@ describe("WAL checkpoints", () => {
     const reopened = new SQLiteDriver(path);
     expect((reopened.query("SELECT count(*) AS n FROM t").get() as { n: number }).n).toBe(450);
     reopened.close();
+  });
+
+  test("a checkpoint waits for both its commits and its interval", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hearth-wal-"));
+    dirs.push(dir);
+    const path = join(dir, "schedule.db");
+    const client = new SQLiteDriver(path);
+    client.exec("PRAGMA journal_mode = WAL");
+    client.exec("CREATE TABLE t (id INTEGER PRIMARY KEY)");
+    let now = 0;
+    const checkpointer = new WalCheckpointer(client, path, { commits: 10, intervalMs: 1000 }, () => now);
+    const write = (n: number) => {
+      for (let i = 0; i < n; i++) {
+        client.exec("INSERT INTO t DEFAULT VALUES");
+        checkpointer.committed();
+      }
+    };
+    write(9);
+    expect(checkpointer.started).toBe(0);
+    // The tenth commit starts the first checkpoint (none ran before it).
+    write(1);
+    expect(checkpointer.started).toBe(1);
+    // Within the interval, however many commits: none.
+    now = 999;
+    write(50);
+    expect(checkpointer.started).toBe(1);
+    // Past it, the next commit starts one; then ten commits more are needed.
+    now = 1000;
+    write(1);
+    expect(checkpointer.started).toBe(2);
+    now = 5000;
+    write(9);
+    expect(checkpointer.started).toBe(2);
+    write(1);
+    expect(checkpointer.started).toBe(3);
+    await checkpointer.close();
+    client.close();
   });
 });
