@@ -78,6 +78,9 @@ function openSqlite(path: string, opts: OpenOptions): Database {
   const statements = new StatementCache(client, 1000);
   const db = drizzleSqlite({ client: timedClient(client, stats, statements), schema });
   const inTxn = new AsyncLocalStorage<boolean>();
+  // Prepared once: exec would parse them again for every transaction.
+  const begin = client.prepare("BEGIN IMMEDIATE");
+  const commit = client.prepare("COMMIT");
   // One connection: transactions are serialised so awaits inside one never interleave with another.
   let queue: Promise<unknown> = Promise.resolve();
   const queryNow = <T>(query: string, params: unknown[] = []): T[] => {
@@ -110,11 +113,11 @@ function openSqlite(path: string, opts: OpenOptions): Database {
         const started = performance.now();
         stats.recordSchedule(started - queued);
         txnLog.debug("[TXN START] {{{name}}}", { name });
-        client.exec("BEGIN IMMEDIATE");
+        begin.run();
         let ok = false;
         try {
           const result = await inTxn.run(true, () => fn(db));
-          client.exec("COMMIT");
+          commit.run();
           ok = true;
           checkpointer?.committed();
           return result;
@@ -147,6 +150,8 @@ function openSqlite(path: string, opts: OpenOptions): Database {
       await checkpointer?.close();
       // Open statements would keep the connection (and its WAL) alive past close().
       statements.finalizeAll();
+      begin.finalize();
+      commit.finalize();
       client.close();
     },
   };
