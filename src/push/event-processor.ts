@@ -17,6 +17,8 @@ interface RoomPushContext {
   version: RoomVersion;
   /** Local joined members and their display names in the room. */
   localMembers: Map<string, string | undefined>;
+  /** localMembers' ids as an array, kept until a member joins or leaves (every event iterates it). */
+  memberIds?: string[];
   joinedCount: number;
   /** m.room.create and m.room.power_levels, for power levels. */
   powerState: StateMap;
@@ -146,6 +148,7 @@ export class PushEventProcessor {
     const name = view.content.displayname;
     if (view.membership === "join") ctx.localMembers.set(target, typeof name === "string" ? name : undefined);
     else ctx.localMembers.delete(target);
+    ctx.memberIds = undefined;
   }
 
   /** Runs the rules of every local member (and an invitee) and fills `write`. */
@@ -163,9 +166,10 @@ export class PushEventProcessor {
     // An invitee is not a member (yet) but is told of the invite (.m.rule.invite_for_me).
     const invitee =
       row.type === "m.room.member" && row.membership === "invite" && row.stateKey && this.#isLocal(row.stateKey) ? row.stateKey : undefined;
-    const members = [...ctx.localMembers.keys()].filter((u) => u !== row.sender && u !== invitee);
-    const recipients = invitee ? [...members, invitee] : members;
-    if (recipients.length === 0) return;
+    const memberIds = (ctx.memberIds ??= [...ctx.localMembers.keys()]);
+    // A message goes to every member but its sender: they are skipped rather than filtered out.
+    const recipients = invitee ? [...memberIds.filter((u) => u !== row.sender && u !== invitee), invitee] : memberIds;
+    if (recipients.length === 0 || (recipients.length === 1 && recipients[0] === row.sender)) return;
     const compiled = await this.rules.compiledFor(recipients);
 
     const senderPowerLevel = userPowerLevel(ctx.powerState, row.sender, ctx.version);
@@ -176,6 +180,7 @@ export class PushEventProcessor {
       { rules: compiled, displayNames: ctx.localMembers },
       { event, roomMemberCount: ctx.joinedCount, senderPowerLevel, powerLevelsContent: ctx.powerLevelsContent, roomVersion: ctx.version.id },
       invitee,
+      row.sender,
     );
     const tally = new Map<string, { outcome: PushEvaluation; n: number }>();
     const count = (outcome: PushEvaluation, n: number) => {

@@ -22,20 +22,22 @@ export interface RecipientRules {
 }
 
 /**
- * Evaluates `userIds` (those without compiled rules are skipped) against the event in
- * `base`. `alone` is evaluated on its own whatever the event says (an invitee).
+ * Evaluates `userIds` (those without compiled rules, and `skip`, are skipped) against
+ * the event in `base`. `alone` is evaluated on its own whatever the event says (an invitee).
  */
 export function evaluateRecipients(
   userIds: readonly string[],
   { rules, displayNames }: RecipientRules,
   base: Omit<PushContext, "userId" | "userDisplayName" | "memo">,
   alone?: string,
+  skip?: string,
 ): RecipientOutcomes {
   const memo = new PushEvaluationMemo();
   const haystacks = new Map<RulesetTemplate, string>();
   const groups = new Map<RulesetTemplate, { outcome: PushEvaluation; userIds: string[] }>();
   const individual: Array<[string, PushEvaluation]> = [];
   for (const userId of userIds) {
+    if (userId === skip) continue;
     const compiled = rules.get(userId);
     if (!compiled) continue;
     const { template, owner } = compiled;

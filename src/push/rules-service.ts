@@ -39,8 +39,19 @@ export class PushRulesService {
     return findRule(await this.getRuleset(userId), parseRuleKind(kind), ruleId);
   }
 
-  /** The compiled rules of many users; loads those not cached in one query. */
-  async compiledFor(userIds: readonly string[]): Promise<Map<string, CompiledPushRules>> {
+  /**
+   * The compiled rules of many users; loads those not cached in one query. When all are
+   * cached (almost always), the cache itself: no map of a room's members per event.
+   */
+  async compiledFor(userIds: readonly string[]): Promise<ReadonlyMap<string, CompiledPushRules>> {
+    let cached = true;
+    for (const u of userIds) {
+      if (!this.#compiled.has(u)) {
+        cached = false;
+        break;
+      }
+    }
+    if (cached) return this.#compiled;
     const out = new Map<string, CompiledPushRules>();
     const missing: string[] = [];
     for (const u of userIds) {

@@ -176,5 +176,10 @@ describe("shared push rule evaluation", () => {
     expect(named.groups[0]!.userIds.length).toBe(27);
     const mentioned = evaluateRecipients(ids, { rules, displayNames }, base({ msgtype: "m.text", body: "hi", "m.mentions": { user_ids: ["@member7:example.org"] } }));
     expect(mentioned.individual.map(([id, o]) => [id, o.highlight])).toEqual([["@member7:example.org", true]]);
+    // The sender is in the member list the caller passes, and skipped: no outcome of their own.
+    const sent = evaluateRecipients(ids, { rules, displayNames }, base({ msgtype: "m.text", body: "lunch?" }), undefined, "@member4:example.org");
+    expect(sent.individual).toEqual([]);
+    expect(sent.groups.map((g) => g.userIds.length)).toEqual([29]);
+    expect(sent.groups[0]!.userIds).not.toContain("@member4:example.org");
   });
 });
