@@ -170,7 +170,8 @@ export class PushEventProcessor {
     // A message goes to every member but its sender: they are skipped rather than filtered out.
     const recipients = invitee ? [...memberIds.filter((u) => u !== row.sender && u !== invitee), invitee] : memberIds;
     if (recipients.length === 0 || (recipients.length === 1 && recipients[0] === row.sender)) return;
-    const compiled = await this.rules.compiledFor(recipients);
+    // No await between the cache check and the evaluation below.
+    const compiled = this.rules.cachedFor(recipients) ?? (await this.rules.compiledFor(recipients));
 
     const senderPowerLevel = userPowerLevel(ctx.powerState, row.sender, ctx.version);
     const threadId = row.relType === "m.thread" && row.relatesTo ? row.relatesTo : "main";

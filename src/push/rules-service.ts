@@ -40,18 +40,17 @@ export class PushRulesService {
   }
 
   /**
-   * The compiled rules of many users; loads those not cached in one query. When all are
-   * cached (almost always), the cache itself: no map of a room's members per event.
+   * When every one of `userIds` has compiled rules cached (almost always), the cache
+   * itself, to be read at once (a later load may evict from it): no map of a room's
+   * members per event. Otherwise undefined: use compiledFor.
    */
-  async compiledFor(userIds: readonly string[]): Promise<ReadonlyMap<string, CompiledPushRules>> {
-    let cached = true;
-    for (const u of userIds) {
-      if (!this.#compiled.has(u)) {
-        cached = false;
-        break;
-      }
-    }
-    if (cached) return this.#compiled;
+  cachedFor(userIds: readonly string[]): ReadonlyMap<string, CompiledPushRules> | undefined {
+    for (const u of userIds) if (!this.#compiled.has(u)) return undefined;
+    return this.#compiled;
+  }
+
+  /** The compiled rules of many users; loads those not cached in one query. */
+  async compiledFor(userIds: readonly string[]): Promise<Map<string, CompiledPushRules>> {
     const out = new Map<string, CompiledPushRules>();
     const missing: string[] = [];
     for (const u of userIds) {
