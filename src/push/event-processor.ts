@@ -11,7 +11,7 @@ import type { RoomsStore } from "../storage/stores/rooms.ts";
 import type { SyncReadsStore } from "../storage/stores/sync-reads.ts";
 import type { PushRulesService } from "./rules-service.ts";
 import type { PushEvaluation } from "./evaluator.ts";
-import { evaluateRecipients } from "./recipients.ts";
+import { RecipientIndex } from "./recipients.ts";
 
 interface RoomPushContext {
   version: RoomVersion;
@@ -19,6 +19,8 @@ interface RoomPushContext {
   localMembers: Map<string, string | undefined>;
   /** localMembers' ids as an array, kept until a member joins or leaves (every event iterates it). */
   memberIds?: string[];
+  /** The members' rules prepared for evaluation; rebuilt when members, names or rules change. */
+  recipients?: { index: RecipientIndex; rulesGeneration: number };
   joinedCount: number;
   /** m.room.create and m.room.power_levels, for power levels. */
   powerState: StateMap;
@@ -149,6 +151,7 @@ export class PushEventProcessor {
     if (view.membership === "join") ctx.localMembers.set(target, typeof name === "string" ? name : undefined);
     else ctx.localMembers.delete(target);
     ctx.memberIds = undefined;
+    ctx.recipients = undefined;
   }
 
   /** Runs the rules of every local member (and an invitee) and fills `write`. */
@@ -170,15 +173,23 @@ export class PushEventProcessor {
     // A message goes to every member but its sender: they are skipped rather than filtered out.
     const recipients = invitee ? [...memberIds.filter((u) => u !== row.sender && u !== invitee), invitee] : memberIds;
     if (recipients.length === 0 || (recipients.length === 1 && recipients[0] === row.sender)) return;
-    // No await between the cache check and the evaluation below.
-    const compiled = this.rules.cachedFor(recipients) ?? (await this.rules.compiledFor(recipients));
+    let index: RecipientIndex;
+    if (invitee) {
+      index = new RecipientIndex(recipients, { rules: await this.rules.compiledFor(recipients), displayNames: ctx.localMembers });
+    } else if (ctx.recipients && ctx.recipients.rulesGeneration === this.rules.generation) {
+      index = ctx.recipients.index;
+    } else {
+      // Read before the load: a change during it leaves the index marked stale.
+      const rulesGeneration = this.rules.generation;
+      const rules = this.rules.cachedFor(recipients) ?? (await this.rules.compiledFor(recipients));
+      index = new RecipientIndex(recipients, { rules, displayNames: ctx.localMembers });
+      ctx.recipients = { index, rulesGeneration };
+    }
 
     const senderPowerLevel = userPowerLevel(ctx.powerState, row.sender, ctx.version);
     const threadId = row.relType === "m.thread" && row.relatesTo ? row.relatesTo : "main";
     const now = this.clock.now();
-    const { groups, individual } = evaluateRecipients(
-      recipients,
-      { rules: compiled, displayNames: ctx.localMembers },
+    const { groups, individual } = index.evaluate(
       { event, roomMemberCount: ctx.joinedCount, senderPowerLevel, powerLevelsContent: ctx.powerLevelsContent, roomVersion: ctx.version.id },
       invitee,
       row.sender,

@@ -21,44 +21,132 @@ export interface RecipientRules {
   displayNames: ReadonlyMap<string, string | undefined>;
 }
 
+/** One recipient as the index keeps it: what the per-event pass reads, in one object. */
+interface IndexedRecipient {
+  userId: string;
+  compiled: CompiledPushRules;
+  name: string | undefined;
+  /** The owner's id and localpart are literal (no glob): the shared evaluation may stand for them. */
+  shareable: boolean;
+  /** Lower-cased id, localpart and display name: the event names them only if it holds one. */
+  needles: string[];
+  /** The last pass in which one of the needles' first three characters occurred in the haystack. */
+  seen: number;
+}
+
+/**
+ * A room's recipients prepared for many events (kept until members, names or rules
+ * change). Checking every member's id, localpart and display name against each event
+ * touched a dozen scattered objects per member; most events name nobody. Here each
+ * needle is filed under its first three characters, and an event's text is walked once:
+ * only members whose needle starts somewhere in it are checked as before. A needle
+ * inside the text starts there, so nobody the old check would single out is missed.
+ */
+export class RecipientIndex {
+  readonly #recipients: IndexedRecipient[] = [];
+  /** Per template: shareable recipients by the first three characters of each needle. */
+  readonly #byTrigram = new Map<RulesetTemplate, Map<number, IndexedRecipient[]>>();
+  /** Per template: shareable recipients with a needle shorter than three characters. */
+  readonly #short = new Map<RulesetTemplate, IndexedRecipient[]>();
+  #pass = 0;
+
+  constructor(userIds: readonly string[], { rules, displayNames }: RecipientRules) {
+    for (const userId of userIds) {
+      const compiled = rules.get(userId);
+      if (!compiled) continue;
+      const { template, owner } = compiled;
+      const name = displayNames.get(userId);
+      const shareable = owner !== undefined && owner.userLiteral && owner.localpartLiteral;
+      const needles = shareable ? [owner!.userLower, owner!.localpartLower] : [];
+      if (shareable && name) needles.push(name.toLowerCase());
+      const r: IndexedRecipient = { userId, compiled, name, shareable, needles, seen: 0 };
+      this.#recipients.push(r);
+      if (!shareable) continue;
+      let byTrigram = this.#byTrigram.get(template);
+      if (!byTrigram) this.#byTrigram.set(template, (byTrigram = new Map()));
+      for (const needle of needles) {
+        if (needle.length < 3) {
+          getOrAdd(this.#short, template).push(r);
+          continue;
+        }
+        const list = byTrigram.get(trigramAt(needle, 0));
+        if (!list) byTrigram.set(trigramAt(needle, 0), [r]);
+        else if (list.at(-1) !== r) list.push(r);
+      }
+    }
+  }
+
+  /**
+   * Evaluates the recipients (but `skip`) against the event in `base`. `alone` is
+   * evaluated on its own whatever the event says (an invitee).
+   */
+  evaluate(base: Omit<PushContext, "userId" | "userDisplayName" | "memo">, alone?: string, skip?: string): RecipientOutcomes {
+    const memo = new PushEvaluationMemo();
+    const pass = ++this.#pass;
+    const haystacks = new Map<RulesetTemplate, string>();
+    const groups = new Map<RulesetTemplate, { outcome: PushEvaluation; userIds: string[] }>();
+    const individual: Array<[string, PushEvaluation]> = [];
+    const sender = base.event.sender;
+    for (const r of this.#recipients) {
+      const userId = r.userId;
+      if (userId === skip) continue;
+      const template = r.compiled.template;
+      let shared = r.shareable && userId !== alone && userId !== sender;
+      if (shared) {
+        let haystack = haystacks.get(template);
+        if (haystack === undefined) haystacks.set(template, (haystack = this.#walk(template, base.event, memo, pass)));
+        // Only a needle starting somewhere in the text can be in it (see conditions.ts for the checks).
+        if (r.seen === pass) shared = !r.needles.some((needle) => haystack!.includes(needle));
+      }
+      if (!shared) {
+        individual.push([userId, r.compiled.evaluate({ ...base, userId, userDisplayName: r.name, memo })]);
+        continue;
+      }
+      let group = groups.get(template);
+      if (!group) groups.set(template, (group = { outcome: evaluateUnnamed(template, base, memo), userIds: [] }));
+      group.userIds.push(userId);
+    }
+    return { groups: [...groups.values()], individual };
+  }
+
+  /** The template's haystack for the event; marks the recipients whose needles may be in it. */
+  #walk(template: RulesetTemplate, event: Record<string, unknown>, memo: PushEvaluationMemo, pass: number): string {
+    const haystack = haystackOf(template, event, memo);
+    for (const r of this.#short.get(template) ?? []) r.seen = pass;
+    const byTrigram = this.#byTrigram.get(template);
+    if (byTrigram) {
+      for (let i = 0; i + 3 <= haystack.length; i++) {
+        const list = byTrigram.get(trigramAt(haystack, i));
+        if (list) for (const r of list) r.seen = pass;
+      }
+    }
+    return haystack;
+  }
+}
+
 /**
  * Evaluates `userIds` (those without compiled rules, and `skip`, are skipped) against
  * the event in `base`. `alone` is evaluated on its own whatever the event says (an invitee).
  */
 export function evaluateRecipients(
   userIds: readonly string[],
-  { rules, displayNames }: RecipientRules,
+  rules: RecipientRules,
   base: Omit<PushContext, "userId" | "userDisplayName" | "memo">,
   alone?: string,
   skip?: string,
 ): RecipientOutcomes {
-  const memo = new PushEvaluationMemo();
-  const haystacks = new Map<RulesetTemplate, string>();
-  const groups = new Map<RulesetTemplate, { outcome: PushEvaluation; userIds: string[] }>();
-  const individual: Array<[string, PushEvaluation]> = [];
-  for (const userId of userIds) {
-    if (userId === skip) continue;
-    const compiled = rules.get(userId);
-    if (!compiled) continue;
-    const { template, owner } = compiled;
-    const name = displayNames.get(userId);
-    let shared = owner !== undefined && owner.userLiteral && owner.localpartLiteral && userId !== alone && userId !== base.event.sender;
-    if (shared) {
-      let haystack = haystacks.get(template);
-      if (haystack === undefined) haystacks.set(template, (haystack = haystackOf(template, base.event, memo)));
-      // The own conditions' first tests, for every one of them at once (see conditions.ts).
-      shared =
-        !haystack.includes(owner!.userLower) && !haystack.includes(owner!.localpartLower) && !(name && haystack.includes(name.toLowerCase()));
-    }
-    if (!shared) {
-      individual.push([userId, compiled.evaluate({ ...base, userId, userDisplayName: name, memo })]);
-      continue;
-    }
-    let group = groups.get(template);
-    if (!group) groups.set(template, (group = { outcome: evaluateUnnamed(template, base, memo), userIds: [] }));
-    group.userIds.push(userId);
-  }
-  return { groups: [...groups.values()], individual };
+  return new RecipientIndex(userIds, rules).evaluate(base, alone, skip);
+}
+
+/** Three UTF-16 code units as one number (a Map key that needs no substring). */
+function trigramAt(s: string, i: number): number {
+  return (s.charCodeAt(i) * 65536 + s.charCodeAt(i + 1)) * 65536 + s.charCodeAt(i + 2);
+}
+
+function getOrAdd<K, V>(map: Map<K, V[]>, key: K): V[] {
+  let list = map.get(key);
+  if (!list) map.set(key, (list = []));
+  return list;
 }
 
 /**

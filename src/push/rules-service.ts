@@ -21,6 +21,7 @@ export type PushRulesChanged = (userId: string, position: number) => void;
 export class PushRulesService {
   /** Insertion-ordered, so the oldest entry is dropped first when full. */
   readonly #compiled = new Map<string, CompiledPushRules>();
+  #generation = 0;
   /** Users with the same rules (most have the defaults) share one compiled template. */
   readonly #templates = new RulesetTemplates();
 
@@ -37,6 +38,11 @@ export class PushRulesService {
 
   async getRule(userId: string, kind: string, ruleId: string): Promise<PushRule> {
     return findRule(await this.getRuleset(userId), parseRuleKind(kind), ruleId);
+  }
+
+  /** Changes whenever a user's compiled rules are dropped or (re)loaded: what was built from them is stale. */
+  get generation(): number {
+    return this.#generation;
   }
 
   /**
@@ -93,6 +99,7 @@ export class PushRulesService {
   /** Drops a cached ruleset, e.g. when another process changed the user's rules. */
   invalidate(userId: string): void {
     this.#compiled.delete(userId);
+    this.#generation++;
   }
 
   async #modify(userId: string, change: (cur: UserPushRules) => PushRulesWrite): Promise<void> {
@@ -111,6 +118,7 @@ export class PushRulesService {
       if (oldest !== undefined) this.#compiled.delete(oldest);
     }
     this.#compiled.set(userId, compiled);
+    this.#generation++;
   }
 }
 

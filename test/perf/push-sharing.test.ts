@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { compileRuleset, PushEvaluationMemo, type PushContext } from "../../src/push/evaluator.ts";
 import { buildRuleset, type DefaultRuleOverride, type StoredPushRule } from "../../src/push/ruleset.ts";
 import { RulesetTemplates } from "../../src/push/ruleset-template.ts";
-import { evaluateRecipients } from "../../src/push/recipients.ts";
+import { evaluateRecipients, RecipientIndex } from "../../src/push/recipients.ts";
 
 const ROOM = "!room:example.org";
 const SENDER = "@sender:example.org";
@@ -176,6 +176,18 @@ describe("shared push rule evaluation", () => {
     expect(named.groups[0]!.userIds.length).toBe(27);
     const mentioned = evaluateRecipients(ids, { rules, displayNames }, base({ msgtype: "m.text", body: "hi", "m.mentions": { user_ids: ["@member7:example.org"] } }));
     expect(mentioned.individual.map(([id, o]) => [id, o.highlight])).toEqual([["@member7:example.org", true]]);
+    // One index serves many events (a room keeps it): each gets what a fresh evaluation gives,
+    // including names shorter than three characters and names inside words.
+    const short = new Map(displayNames);
+    short.set("@member5:example.org", "Al");
+    short.set("@member6:example.org", "zed");
+    const index = new RecipientIndex(ids, { rules, displayNames: short });
+    for (const body of ["lunch?", "ask al", "HALT", "zedonk", "member2 and Member Number 9", "@member3:example.org", "a"]) {
+      const fresh = evaluateRecipients(ids, { rules, displayNames: short }, base({ msgtype: "m.text", body }), undefined, "@member0:example.org");
+      const reused = index.evaluate(base({ msgtype: "m.text", body }), undefined, "@member0:example.org");
+      expect({ body, reused }).toEqual({ body, reused: fresh });
+    }
+    expect(index.evaluate(base({ msgtype: "m.text", body: "HALT" })).individual.map(([id]) => id)).toEqual(["@member5:example.org"]);
     // The sender is in the member list the caller passes, and skipped: no outcome of their own.
     const sent = evaluateRecipients(ids, { rules, displayNames }, base({ msgtype: "m.text", body: "lunch?" }), undefined, "@member4:example.org");
     expect(sent.individual).toEqual([]);

@@ -303,6 +303,26 @@ describe("unread notification counts", () => {
     expect((await dave!.c("GET", "/notifications")).body.notifications.map((n: any) => n.event.content.body)).toEqual(["welcome dave"]);
   });
 
+  test("a rule or display name change reaches the next message of a room already prepared", async () => {
+    const [alice, bob, carol] = await users("alice", "bob", "carol");
+    const roomId = await sharedRoom(alice!.c, [bob!, carol!]);
+    // The room's recipients are prepared with the first message and kept for the next.
+    await send(alice!.c, roomId, "warming up");
+    const counts = async (u: typeof bob) => (await sync(u!.c)).rooms.join[roomId].unread_notifications;
+    const bobBefore = await counts(bob);
+    const carolBefore = await counts(carol);
+    expect((await carol!.c("PUT", `/pushrules/global/room/${enc(roomId)}`, { actions: [] })).status).toBe(200);
+    await send(alice!.c, roomId, "after the mute");
+    expect((await counts(carol)).notification_count).toBe(carolBefore.notification_count);
+    expect((await counts(bob)).notification_count).toBe(bobBefore.notification_count + 1);
+    // A new display name: a message naming it highlights its owner.
+    expect((await bob!.c("PUT", `/profile/${enc(bob!.userId)}/displayname`, { displayname: "Zebulon" })).status).toBe(200);
+    await send(alice!.c, roomId, "ask zebulon about it");
+    const bobAfter = await counts(bob);
+    expect(bobAfter.highlight_count).toBe(bobBefore.highlight_count + 1);
+    expect(bobAfter.notification_count).toBe(bobBefore.notification_count + 2);
+  });
+
   test("per-thread counts when the filter asks for them", async () => {
     const [alice, bob] = await users("alice", "bob");
     const roomId = await sharedRoom(alice!.c, [bob!]);
