@@ -10,7 +10,7 @@ import { valueAtPath } from "./property-path.ts";
 
 export interface RecipientOutcomes {
   /** Users who share an outcome: the same template, and the event names none of them. */
-  groups: Array<{ outcome: PushEvaluation; userIds: string[] }>;
+  groups: Array<{ outcome: PushEvaluation; userIds: readonly string[] }>;
   /** Everyone else, each with their own evaluation. */
   individual: Array<[userId: string, outcome: PushEvaluation]>;
 }
@@ -48,6 +48,11 @@ export class RecipientIndex {
   readonly #byTrigram = new Map<RulesetTemplate, Map<number, IndexedRecipient[]>>();
   /** Per template: shareable recipients with a needle shorter than three characters. */
   readonly #short = new Map<RulesetTemplate, IndexedRecipient[]>();
+  /** Per template: the shareable recipients' ids, and their places among all recipients. */
+  readonly #shared = new Map<RulesetTemplate, { ids: string[]; places: number[] }>();
+  /** Recipients whose rules never share an outcome (an owner glob). */
+  readonly #alwaysAlone: IndexedRecipient[] = [];
+  readonly #ids = new Set<string>();
   #pass = 0;
 
   constructor(userIds: readonly string[], { rules, displayNames }: RecipientRules) {
@@ -60,13 +65,20 @@ export class RecipientIndex {
       const needles = shareable ? [owner!.userLower, owner!.localpartLower] : [];
       if (shareable && name) needles.push(name.toLowerCase());
       const r: IndexedRecipient = { userId, compiled, name, shareable, needles, seen: 0 };
+      this.#ids.add(userId);
       this.#recipients.push(r);
-      if (!shareable) continue;
+      if (!shareable) {
+        this.#alwaysAlone.push(r);
+        continue;
+      }
+      const shared = getOrAdd(this.#shared, template, () => ({ ids: [], places: [] }));
+      shared.ids.push(userId);
+      shared.places.push(this.#recipients.length - 1);
       let byTrigram = this.#byTrigram.get(template);
       if (!byTrigram) this.#byTrigram.set(template, (byTrigram = new Map()));
       for (const needle of needles) {
         if (needle.length < 3) {
-          getOrAdd(this.#short, template).push(r);
+          getOrAdd(this.#short, template, () => []).push(r);
           continue;
         }
         const list = byTrigram.get(trigramAt(needle, 0));
@@ -83,10 +95,22 @@ export class RecipientIndex {
   evaluate(base: Omit<PushContext, "userId" | "userDisplayName" | "memo">, alone?: string, skip?: string): RecipientOutcomes {
     const memo = new PushEvaluationMemo();
     const pass = ++this.#pass;
+    this.#seen.length = 0;
     const haystacks = new Map<RulesetTemplate, string>();
+    const sender = base.event.sender;
+    // Most events name nobody: then every template's shareable recipients form its group
+    // as they are, and no recipient needs looking at.
+    if (alone === undefined && (sender === skip || typeof sender !== "string" || !this.#ids.has(sender))) {
+      let named = false;
+      for (const template of this.#shared.keys()) {
+        const seen = this.#seen.length;
+        haystacks.set(template, this.#walk(template, base.event, memo, pass));
+        if (this.#seen.length > seen) named = true;
+      }
+      if (!named) return this.#unnamed(base, memo, skip);
+    }
     const groups = new Map<RulesetTemplate, { outcome: PushEvaluation; userIds: string[] }>();
     const individual: Array<[string, PushEvaluation]> = [];
-    const sender = base.event.sender;
     for (const r of this.#recipients) {
       const userId = r.userId;
       if (userId === skip) continue;
@@ -109,18 +133,44 @@ export class RecipientIndex {
     return { groups: [...groups.values()], individual };
   }
 
+  /** The outcomes when the event names no recipient: one group per template, in the order the slow path makes them. */
+  #unnamed(base: Omit<PushContext, "userId" | "userDisplayName" | "memo">, memo: PushEvaluationMemo, skip: string | undefined): RecipientOutcomes {
+    const found: Array<{ place: number; template: RulesetTemplate; userIds: readonly string[] }> = [];
+    for (const [template, { ids, places }] of this.#shared) {
+      const at = ids.indexOf(skip as string);
+      const userIds = at < 0 ? ids : ids.filter((_, i) => i !== at);
+      if (userIds.length > 0) found.push({ place: places[at === 0 ? 1 : 0]!, template, userIds });
+    }
+    if (found.length > 1) found.sort((a, b) => a.place - b.place);
+    const groups = found.map(({ template, userIds }) => ({ outcome: evaluateUnnamed(template, base, memo), userIds }));
+    const individual: Array<[string, PushEvaluation]> = [];
+    for (const r of this.#alwaysAlone) {
+      if (r.userId !== skip) individual.push([r.userId, r.compiled.evaluate({ ...base, userId: r.userId, userDisplayName: r.name, memo })]);
+    }
+    return { groups, individual };
+  }
+
+  /** Recipients marked by this evaluation's walks. */
+  readonly #seen: IndexedRecipient[] = [];
+
   /** The template's haystack for the event; marks the recipients whose needles may be in it. */
   #walk(template: RulesetTemplate, event: Record<string, unknown>, memo: PushEvaluationMemo, pass: number): string {
     const haystack = haystackOf(template, event, memo);
-    for (const r of this.#short.get(template) ?? []) r.seen = pass;
+    for (const r of this.#short.get(template) ?? []) this.#mark(r, pass);
     const byTrigram = this.#byTrigram.get(template);
     if (byTrigram) {
       for (let i = 0; i + 3 <= haystack.length; i++) {
         const list = byTrigram.get(trigramAt(haystack, i));
-        if (list) for (const r of list) r.seen = pass;
+        if (list) for (const r of list) this.#mark(r, pass);
       }
     }
     return haystack;
+  }
+
+  #mark(r: IndexedRecipient, pass: number): void {
+    if (r.seen === pass) return;
+    r.seen = pass;
+    this.#seen.push(r);
   }
 }
 
@@ -143,10 +193,10 @@ function trigramAt(s: string, i: number): number {
   return (s.charCodeAt(i) * 65536 + s.charCodeAt(i + 1)) * 65536 + s.charCodeAt(i + 2);
 }
 
-function getOrAdd<K, V>(map: Map<K, V[]>, key: K): V[] {
-  let list = map.get(key);
-  if (!list) map.set(key, (list = []));
-  return list;
+function getOrAdd<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) map.set(key, (value = make()));
+  return value;
 }
 
 /**

@@ -143,6 +143,8 @@ describe("shared push rule evaluation", () => {
       const invitee = e.event.type === "m.room.member" ? (e.event.state_key as string) : undefined;
       const base = { event: e.event, roomMemberCount: e.members, senderPowerLevel: e.senderPowerLevel, powerLevelsContent: { notifications: { room: 50 } }, roomVersion: "10" };
       const { groups, individual } = evaluateRecipients(ids, { rules, displayNames }, base, invitee);
+      // An `alone` that is nobody takes the member-by-member path: the same outcomes, in the same order.
+      if (!invitee) expect(evaluateRecipients(ids, { rules, displayNames }, base, "@nobody:example.org")).toEqual({ groups, individual });
       const got = new Map(individual);
       for (const g of groups) for (const id of g.userIds) got.set(id, g.outcome);
       grouped += groups.reduce((n, g) => n + g.userIds.length, 0);
@@ -186,6 +188,8 @@ describe("shared push rule evaluation", () => {
       const fresh = evaluateRecipients(ids, { rules, displayNames: short }, base({ msgtype: "m.text", body }), undefined, "@member0:example.org");
       const reused = index.evaluate(base({ msgtype: "m.text", body }), undefined, "@member0:example.org");
       expect({ body, reused }).toEqual({ body, reused: fresh });
+      const slow = index.evaluate(base({ msgtype: "m.text", body }), "@nobody:example.org", "@member0:example.org");
+      expect({ body, reused }).toEqual({ body, reused: slow });
     }
     expect(index.evaluate(base({ msgtype: "m.text", body: "HALT" })).individual.map(([id]) => id)).toEqual(["@member5:example.org"]);
     // The sender is in the member list the caller passes, and skipped: no outcome of their own.
