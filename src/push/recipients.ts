@@ -53,6 +53,8 @@ export class RecipientIndex {
   /** Recipients whose rules never share an outcome (an owner glob). */
   readonly #alwaysAlone: IndexedRecipient[] = [];
   readonly #ids = new Set<string>();
+  /** Recipients marked by this evaluation's walks. */
+  readonly #seen: IndexedRecipient[] = [];
   #pass = 0;
 
   constructor(userIds: readonly string[], { rules, displayNames }: RecipientRules) {
@@ -133,7 +135,7 @@ export class RecipientIndex {
     return { groups: [...groups.values()], individual };
   }
 
-  /** The outcomes when the event names no recipient: one group per template, in the order the slow path makes them. */
+  /** The outcomes when the event names no recipient: one group per template, in the order the member-by-member path makes them. */
   #unnamed(base: Omit<PushContext, "userId" | "userDisplayName" | "memo">, memo: PushEvaluationMemo, skip: string | undefined): RecipientOutcomes {
     const found: Array<{ place: number; template: RulesetTemplate; userIds: readonly string[] }> = [];
     for (const [template, { ids, places }] of this.#shared) {
@@ -149,9 +151,6 @@ export class RecipientIndex {
     }
     return { groups, individual };
   }
-
-  /** Recipients marked by this evaluation's walks. */
-  readonly #seen: IndexedRecipient[] = [];
 
   /** The template's haystack for the event; marks the recipients whose needles may be in it. */
   #walk(template: RulesetTemplate, event: Record<string, unknown>, memo: PushEvaluationMemo, pass: number): string {
