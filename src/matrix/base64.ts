@@ -2,16 +2,18 @@
 // Decoders accept padded or unpadded input but reject anything else, because Buffer's own
 // decoder silently skips invalid characters.
 
-function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+// Uint8Array.prototype.toBase64 (JavaScriptCore has it): no Buffer over the bytes, whose
+// `.buffer` a fresh hash or signature has to materialise first, and no padding to strip.
+interface ToBase64 {
+  toBase64(opts: { alphabet?: "base64" | "base64url"; omitPadding?: boolean }): string;
 }
 
 export function encodeBase64(bytes: Uint8Array): string {
-  return toBuffer(bytes).toString("base64").replace(/=+$/, "");
+  return (bytes as Uint8Array & ToBase64).toBase64({ omitPadding: true });
 }
 
 export function encodeUrlSafeBase64(bytes: Uint8Array): string {
-  return toBuffer(bytes).toString("base64url");
+  return (bytes as Uint8Array & ToBase64).toBase64({ alphabet: "base64url", omitPadding: true });
 }
 
 const STANDARD = /^[A-Za-z0-9+/]*$/;
