@@ -88,7 +88,8 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
       let bytes = 0;
       try {
         await next();
-        bytes = await responseBytes(c.res);
+        const counted = responseBytes(c.res);
+        bytes = typeof counted === "number" ? counted : await counted;
       } finally {
         finishRequest(c, { started, live, mark, cpu: deps.cpu, bytes }, deps.observers);
       }
@@ -202,15 +203,19 @@ function jsonWithLength(c: Ctx): Ctx["json"] {
 /**
  * Bytes of the response body. JSON responses declare their length (jsonWithLength);
  * other responses built from a string (c.text) are measured on a copy; other bodies
- * (streams, files) count only when they declare their length.
+ * (streams, files) count only when they declare their length. Synchronous unless the
+ * body must be read (an await less on every JSON answer).
  */
-async function responseBytes(res: Response | undefined): Promise<number> {
+function responseBytes(res: Response | undefined): number | Promise<number> {
   if (!res?.body) return 0;
   const declared = res.headers.get("content-length");
   if (declared !== null) return Number(declared) || 0;
   const type = res.headers.get("content-type") ?? "";
   if (!type.startsWith("application/json") && !type.startsWith("text/plain")) return 0;
-  return (await res.clone().arrayBuffer()).byteLength;
+  return res
+    .clone()
+    .arrayBuffer()
+    .then((b) => b.byteLength);
 }
 
 /** Removes secrets from a logged path: access_token and similar query parameters. */

@@ -88,7 +88,7 @@ export class PushEventProcessor {
     const rooms = new Map<string, RoomPushContext | undefined>();
     for (const e of events) {
       const roomId = e.row.roomId;
-      if (!rooms.has(roomId) && !createdRooms.has(roomId)) rooms.set(roomId, await this.#context(roomId));
+      if (!rooms.has(roomId) && !createdRooms.has(roomId)) rooms.set(roomId, this.#cachedContext(roomId) ?? (await this.#context(roomId)));
     }
     const writes: Array<{ eventId: string; write: PushOutcomeWrite }> = [];
     try {
@@ -264,14 +264,20 @@ export class PushEventProcessor {
     return serverNameOf(userId) === this.serverName;
   }
 
-  async #context(roomId: string): Promise<RoomPushContext | undefined> {
+  /** The room's cached context, without an await. */
+  #cachedContext(roomId: string): RoomPushContext | undefined {
     const cached = this.#rooms.get(roomId);
     if (cached) {
       // Re-insert to keep recently used rooms at the end (oldest evicted first).
       this.#rooms.delete(roomId);
       this.#rooms.set(roomId, cached);
-      return cached;
     }
+    return cached;
+  }
+
+  async #context(roomId: string): Promise<RoomPushContext | undefined> {
+    const cached = this.#cachedContext(roomId);
+    if (cached) return cached;
     const room = await this.roomsStore.get(roomId);
     const version = room ? getRoomVersion(room.roomVersion) : undefined;
     if (!version) return undefined;

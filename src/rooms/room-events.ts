@@ -122,7 +122,7 @@ export class RoomEvents {
 
   async #createOnce(roomId: string, events: NewEvent[], members: string[], opts: { dedupe?: boolean }): Promise<CreatedEvent[]> {
     for (;;) {
-      const head = await this.#currentHead(roomId, members);
+      const head = this.deps.heads.cached(roomId, members) ?? (await this.#currentHead(roomId, members));
       // Checked after the last await: from here to the submission nothing else runs.
       const held = this.#holds.get(roomId);
       if (held) {

@@ -81,6 +81,20 @@ export class RoomHeadCache {
   }
 
   /** Whether `head` is still the one in use for its room (not evicted, not failed). */
+  /**
+   * The room's head when it is cached, current and has `userIds`' member events loaded:
+   * what get and loadMembers would give, without their awaits (a send's usual case).
+   */
+  cached(roomId: string, userIds: readonly string[]): RoomHead | undefined {
+    const head = this.#heads.get(roomId);
+    if (!head || head.invalid) return undefined;
+    for (const u of userIds) if (memberOf(head, u) === undefined) return undefined;
+    this.#counts.hits++;
+    this.#heads.delete(roomId);
+    this.#heads.set(roomId, head);
+    return head;
+  }
+
   isCurrent(head: RoomHead): boolean {
     return !head.invalid && this.#heads.get(head.roomId) === head;
   }
