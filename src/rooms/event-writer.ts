@@ -127,10 +127,19 @@ export class EventWriter {
       );
       this.#queue.push(submission);
       this.#wake?.();
-      this.#draining ??= this.gather()
-        .then(() => this.#drain())
-        .finally(() => (this.#draining = null));
+      this.#startDrain();
     });
+  }
+
+  #startDrain(): void {
+    this.#draining ??= this.gather()
+      .then(() => this.#drain())
+      .finally(() => {
+        this.#draining = null;
+        // Submitted after the drain's last look at the queue, while it was still set: such
+        // a submission (made as soon as the one before it resolved) started no drain.
+        if (this.#queue.length > 0) this.#startDrain();
+      });
   }
 
   /** Returns the function that removes the hook. */
@@ -147,7 +156,7 @@ export class EventWriter {
 
   /** Resolves once everything submitted so far is committed or failed. */
   async flush(): Promise<void> {
-    await this.#draining;
+    while (this.#draining) await this.#draining;
   }
 
   async #drain(): Promise<void> {
