@@ -40,7 +40,10 @@ export class PushRulesService {
     return findRule(await this.getRuleset(userId), parseRuleKind(kind), ruleId);
   }
 
-  /** Changes whenever a user's compiled rules are dropped or (re)loaded: what was built from them is stale. */
+  /**
+   * Changes whenever a user's rules change (invalidate): what was built from compiled rules
+   * is stale then. Loading rules again after the cache dropped them gives the same rules.
+   */
   get generation(): number {
     return this.#generation;
   }
@@ -118,7 +121,6 @@ export class PushRulesService {
       if (oldest !== undefined) this.#compiled.delete(oldest);
     }
     this.#compiled.set(userId, compiled);
-    this.#generation++;
   }
 }
 
