@@ -30,6 +30,12 @@ interface RoomPushContext {
 /** State whose change reloads the cached context (members are updated in place). */
 const CONTEXT_TYPES = new Set(["m.room.power_levels", "m.room.create"]);
 const CACHE_ROOMS = 1000;
+/**
+ * Rooms whose recipient index is kept (the most recently used): an index costs a few
+ * hundred bytes per member, several times its context's member map, so only rooms in
+ * use keep one; another is rebuilt at its next event.
+ */
+const INDEXED_ROOMS = 256;
 
 /**
  * Runs every local member's push rules over each new event and stores the
@@ -45,6 +51,8 @@ function applyPowerState(ctx: RoomPushContext, view: EventView, pdu: PDU): void 
 
 export class PushEventProcessor {
   readonly #rooms = new Map<string, RoomPushContext>();
+  /** Contexts holding a recipient index, least recently used first. */
+  readonly #indexed = new Set<RoomPushContext>();
   /** Stream orderings whose outcomes the commit hook already wrote. */
   readonly #handled = new Set<number>();
   /** Outcomes are frozen objects shared by every event a rule matches: key each once. */
@@ -178,12 +186,14 @@ export class PushEventProcessor {
       index = new RecipientIndex(recipients, { rules: await this.rules.compiledFor(recipients), displayNames: ctx.localMembers });
     } else if (ctx.recipients && ctx.recipients.rulesGeneration === this.rules.generation) {
       index = ctx.recipients.index;
+      this.#keepIndexed(ctx);
     } else {
       // Read before the load: a change during it leaves the index marked stale.
       const rulesGeneration = this.rules.generation;
       const rules = this.rules.cachedFor(recipients) ?? (await this.rules.compiledFor(recipients));
       index = new RecipientIndex(recipients, { rules, displayNames: ctx.localMembers });
       ctx.recipients = { index, rulesGeneration };
+      this.#keepIndexed(ctx);
     }
 
     const senderPowerLevel = userPowerLevel(ctx.powerState, row.sender, ctx.version);
@@ -262,6 +272,18 @@ export class PushEventProcessor {
 
   #isLocal(userId: string): boolean {
     return serverNameOf(userId) === this.serverName;
+  }
+
+  /** Marks the context's index most recently used; drops the least recently used beyond INDEXED_ROOMS. */
+  #keepIndexed(ctx: RoomPushContext): void {
+    this.#indexed.delete(ctx);
+    this.#indexed.add(ctx);
+    if (this.#indexed.size <= INDEXED_ROOMS) return;
+    const oldest = this.#indexed.values().next().value;
+    if (oldest) {
+      oldest.recipients = undefined;
+      this.#indexed.delete(oldest);
+    }
   }
 
   /** The room's cached context, without an await. */
