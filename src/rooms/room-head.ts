@@ -65,12 +65,7 @@ export class RoomHeadCache {
   /** The room's head, or null for a room this server does not know. */
   async get(roomId: string): Promise<RoomHead | null> {
     const head = this.#heads.get(roomId);
-    if (head && !head.invalid) {
-      this.#counts.hits++;
-      this.#heads.delete(roomId);
-      this.#heads.set(roomId, head);
-      return head;
-    }
+    if (head && !head.invalid) return this.#hit(head);
     this.#counts.misses++;
     let loading = this.#loading.get(roomId);
     if (!loading) {
@@ -80,7 +75,6 @@ export class RoomHeadCache {
     return loading;
   }
 
-  /** Whether `head` is still the one in use for its room (not evicted, not failed). */
   /**
    * The room's head when it is cached, current and has `userIds`' member events loaded:
    * what get and loadMembers would give, without their awaits (a send's usual case).
@@ -89,12 +83,18 @@ export class RoomHeadCache {
     const head = this.#heads.get(roomId);
     if (!head || head.invalid) return undefined;
     for (const u of userIds) if (memberOf(head, u) === undefined) return undefined;
+    return this.#hit(head);
+  }
+
+  /** Counts a cache hit and moves the head to the most recently used end. */
+  #hit(head: RoomHead): RoomHead {
     this.#counts.hits++;
-    this.#heads.delete(roomId);
-    this.#heads.set(roomId, head);
+    this.#heads.delete(head.roomId);
+    this.#heads.set(head.roomId, head);
     return head;
   }
 
+  /** Whether `head` is still the one in use for its room (not evicted, not failed). */
   isCurrent(head: RoomHead): boolean {
     return !head.invalid && this.#heads.get(head.roomId) === head;
   }
