@@ -1,6 +1,6 @@
 // A database written before the send-path schema changes keeps its data when it is
 // migrated: push defaults are re-keyed by position, transaction ids move onto the
-// events' own columns, and SQLite's extremities table becomes WITHOUT ROWID.
+// events' own columns (one event per id), and SQLite's extremities table becomes WITHOUT ROWID.
 import { expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -32,6 +32,9 @@ test("an SQLite database from before the send-path changes keeps its extremities
          VALUES ('$a', '!r:x', 7, 'main', '@s:x', 1, 0, '["notify"]', 123)`,
       `INSERT INTO events (stream_ordering, event_id, room_id, depth, type, sender, origin_server_ts, pdu, state_group, txn_scope, txn_id)
          VALUES (7, '$a', '!r:x', 3, 'm.room.message', '@s:x', 1, '{}', 1, 'd:@s:x|DEV', 'txn1')`,
+      // A repeat of the same transaction id (no release wrote one): the unique index must still build.
+      `INSERT INTO events (stream_ordering, event_id, room_id, depth, type, sender, origin_server_ts, pdu, state_group, txn_scope, txn_id)
+         VALUES (8, '$c', '!r:x', 4, 'm.room.message', '@s:x', 2, '{}', 1, 'd:@s:x|DEV', 'txn1')`,
       `INSERT INTO event_txn_ids (scope, room_id, txn_id, event_id, created_ts) VALUES ('d:@s:x|DEV', '!r:x', 'txn1', '$a', 1)`,
     ]);
 
@@ -46,6 +49,13 @@ test("an SQLite database from before the send-path changes keeps its extremities
     expect(defaults).toEqual([{ stream_ordering: 7, event_id: "$a" }]);
     expect(await db.queryRaw("SELECT name FROM sqlite_schema WHERE name = 'event_txn_ids'")).toEqual([]);
     expect(await new EventsStore(db).eventForTxn("d:@s:x|DEV", "!r:x", "txn1")).toBe("$a");
+    // The first event keeps the id; the repeat loses it, and a third is refused.
+    expect(await db.queryRaw("SELECT event_id, txn_id FROM events ORDER BY stream_ordering")).toEqual([
+      { event_id: "$a", txn_id: "txn1" },
+      { event_id: "$c", txn_id: null },
+    ]);
+    const [index] = await db.queryRaw<{ sql: string }>("SELECT sql FROM sqlite_schema WHERE name = 'events_txn'");
+    expect(index!.sql).toContain("UNIQUE");
   } finally {
     await db.close();
     rmSync(dir, { recursive: true, force: true });

@@ -92,6 +92,33 @@ test("a retry sent together with new messages gets its first event; the new ones
   expect(page.body.chunk.filter((e: any) => e.content?.body?.startsWith("new ")).map((e: any) => e.event_id).sort()).toEqual([...newIds].sort());
 });
 
+test("a retry queued behind new messages gets its first event, and the messages before it are written once", async () => {
+  const first = await sendWithTxn("behind", "first");
+  // The new messages are built first: in their shared transaction they are inserted before
+  // the unique index refuses the retry, and are written again without it.
+  const sends = [
+    ...Array.from({ length: 4 }, (_, i) =>
+      clientFor(t, alice!)("PUT", `/rooms/${enc(roomId)}/send/m.room.message/behind-new-${i}`, { msgtype: "m.text", body: `ahead ${i}` }),
+    ),
+    clientFor(t, alice!)("PUT", `/rooms/${enc(roomId)}/send/m.room.message/behind`, { msgtype: "m.text", body: "retried behind" }),
+  ];
+  const results = await Promise.all(sends);
+  for (const r of results) expect(r.status, JSON.stringify(r.body)).toBe(200);
+  expect(results[4]!.body.event_id).toBe(first);
+  const newIds = results.slice(0, 4).map((r) => r.body.event_id as string);
+  expect(new Set(newIds).size).toBe(4);
+  expect(newIds).not.toContain(first);
+  const rows = await t.hs.services.database.queryRaw<{ event_id: string; txn_scope: string }>(
+    "SELECT event_id, txn_scope FROM events WHERE room_id = ? AND txn_id LIKE 'behind%'",
+    [roomId],
+  );
+  // One row per transaction id: each new message once, the retry not at all.
+  expect(rows.map((r) => r.event_id).sort()).toEqual([first, ...newIds].sort());
+  const { events } = t.hs.services.rooms.stores;
+  const scope = rows[0]!.txn_scope;
+  for (let i = 0; i < 4; i++) expect(await events.eventForTxn(scope, roomId, `behind-new-${i}`)).toBe(newIds[i]);
+});
+
 test("a retry after the sender left the room gets its first event, not a refusal", async () => {
   const [carol] = await registerUsers(t, "carol_leaves");
   const c = clientFor(t, carol!);

@@ -82,7 +82,9 @@ export const events = sqliteTable(
     index("events_relates_to").on(t.relatesTo, t.relType, t.streamOrdering).where(sql`relates_to IS NOT NULL`),
     index("events_room_threads").on(t.roomId, t.relType, t.relatesTo, t.streamOrdering).where(sql`rel_type IS NOT NULL`),
     index("events_member_changes").on(t.stateKey, t.type, t.streamOrdering).where(sql`state_key IS NOT NULL`),
-    index("events_txn").on(t.txnScope, t.roomId, t.txnId).where(sql`txn_id IS NOT NULL`),
+    // Unique: on SQLite the event insert itself refuses a repeated transaction id (see
+    // EventPersistStore.persist), so a send needs no lookup of its own.
+    uniqueIndex("events_txn").on(t.txnScope, t.roomId, t.txnId).where(sql`txn_id IS NOT NULL`),
   ],
 );
 

@@ -81,41 +81,41 @@ export class EventPersistStore {
    * order. `alsoWrite` runs inside the transaction once the events are written, with
    * their stream orderings (e.g. push rule outcomes of the same events). Events whose
    * transaction id sent an event before fail the whole call with RepeatedTransactionIds:
-   * the check is a read in this transaction, not one of its own before it (on SQLite a
-   * read transaction's locks are four system calls; on PostgreSQL it rides with the writes).
+   * the unique index events_txn refuses them in the event insert itself (which looks the
+   * key up anyway), and only then, after the rollback, are the ids read.
    */
-  persist(batches: RoomEventBatch[], alsoWrite?: (streamOrderings: ReadonlyMap<string, number>) => Promise<void>): Promise<PersistResult> {
-    return this.database.transaction("persist_events", async (tx) => {
-      try {
-        const statements = this.sql.pipeline(tx);
-        // Issued first, so it sees no row of this batch.
-        const repeated = this.#repeatedTxns(tx, batches);
-        const result = await this.#persist(tx, batches, statements);
-        const existing = await repeated;
-        if (existing) {
+  async persist(
+    batches: RoomEventBatch[],
+    alsoWrite?: (streamOrderings: ReadonlyMap<string, number>) => Promise<void>,
+  ): Promise<PersistResult> {
+    try {
+      return await this.database.transaction("persist_events", async (tx) => {
+        try {
+          const statements = this.sql.pipeline(tx);
+          const result = await this.#persist(tx, batches, statements);
+          if (alsoWrite) statements.wait(alsoWrite(result.streamOrderings));
           await statements.done();
-          throw new RepeatedTransactionIds(existing);
+          return result;
+        } catch (err) {
+          // A reservation made in this transaction rolls back with it: take none over.
+          this.#reserved.clear();
+          throw err;
         }
-        if (alsoWrite) statements.wait(alsoWrite(result.streamOrderings));
-        await statements.done();
-        return result;
-      } catch (err) {
-        // A reservation made in this transaction rolls back with it: take none over.
-        this.#reserved.clear();
-        throw err;
-      }
-    });
+      });
+    } catch (err) {
+      const existing = isRepeatedTxnRefusal(err) ? await this.#repeatedTxns(batches) : undefined;
+      throw existing ? new RepeatedTransactionIds(existing) : err;
+    }
   }
 
   /** New event id -> earlier event id, for events whose transaction id was used already; undefined if none. */
-  async #repeatedTxns(tx: Db, batches: RoomEventBatch[]): Promise<Map<string, string> | undefined> {
+  async #repeatedTxns(batches: RoomEventBatch[]): Promise<Map<string, string> | undefined> {
     const sent = batches.flatMap((b) => b.events.filter((e) => e.txn !== undefined));
     if (sent.length === 0) return undefined;
-    const found = await this.#txns.inTransaction(tx, sent.map((e) => ({ scope: e.txn!.scope, roomId: e.roomId, txnId: e.txn!.txnId })));
+    const found = await this.#txns.eventsFor(sent.map((e) => ({ scope: e.txn!.scope, roomId: e.roomId, txnId: e.txn!.txnId })));
     let existing: Map<string, string> | undefined;
     found.forEach((earlier, i) => {
-      // Never the event itself: the reads are issued before the batch's writes.
-      if (earlier !== undefined && earlier !== sent[i]!.eventId) (existing ??= new Map()).set(sent[i]!.eventId, earlier);
+      if (earlier !== undefined) (existing ??= new Map()).set(sent[i]!.eventId, earlier);
     });
     return existing;
   }
@@ -297,6 +297,20 @@ function partition(rows: ReadonlyMap<string, unknown[]>, keys: ReadonlySet<strin
   const outside: unknown[][] = [];
   for (const [key, row] of rows) (keys.has(key) ? inside : outside).push(row);
   return [inside, outside];
+}
+
+/**
+ * The database refused an event because its transaction id had sent one (index
+ * events_txn): SQLite names the index's columns, PostgreSQL the index (drizzle may wrap
+ * the driver's error as its cause).
+ */
+function isRepeatedTxnRefusal(err: unknown): boolean {
+  for (let e = err; e instanceof Error; e = e.cause) {
+    const { code, constraint_name } = e as { code?: unknown; constraint_name?: unknown };
+    if (code === "SQLITE_CONSTRAINT_UNIQUE" && e.message.includes("events.txn_scope")) return true;
+    if (code === "23505" && constraint_name === "events_txn") return true;
+  }
+  return false;
 }
 
 /** Positions an SQLite stream row moves ahead at a time (see #allocate). */

@@ -13,9 +13,9 @@ const MAX_PER_STATEMENT = 16;
 const arm = (i: number) => `SELECT ${i} AS i, event_id FROM events WHERE txn_scope = ? AND room_id = ? AND txn_id = ?`;
 
 /**
- * Which event a client's transaction id sent (index events_txn). The writer checks a
- * batch's ids in the transaction that writes it (`inTransaction`); `eventFor` serves the
- * sends refused before they reach it (a retry while rate limited, say).
+ * Which event a client's transaction id sent (index events_txn). `eventFor` serves the
+ * sends refused before they reach the writer (a retry while rate limited, say); `eventsFor`
+ * the writer's batches the index refused.
  */
 export class TxnLookups {
   readonly #sql: SqlExec;
@@ -29,15 +29,12 @@ export class TxnLookups {
     return (await this.#query(this.database.db, [{ scope, roomId, txnId }]))[0];
   }
 
-  /**
-   * The events already sent with these transaction ids (undefined where none), read in
-   * the caller's transaction `tx`: the writer checks the ids of a batch where it writes it.
-   * Every statement is issued before this returns (SQLite runs them at once, PostgreSQL
-   * in order on `tx`), so writes the caller issues next are not seen.
-   */
-  async inTransaction(tx: Db, txns: readonly Lookup[]): Promise<Array<string | undefined>> {
+  /** The events already sent with these transaction ids (undefined where none). */
+  async eventsFor(txns: readonly Lookup[]): Promise<Array<string | undefined>> {
     const chunks: Array<Promise<Array<string | undefined>>> = [];
-    for (let start = 0; start < txns.length; start += MAX_PER_STATEMENT) chunks.push(this.#query(tx, txns.slice(start, start + MAX_PER_STATEMENT)));
+    for (let start = 0; start < txns.length; start += MAX_PER_STATEMENT) {
+      chunks.push(this.#query(this.database.db, txns.slice(start, start + MAX_PER_STATEMENT)));
+    }
     return (await Promise.all(chunks)).flat();
   }
 
