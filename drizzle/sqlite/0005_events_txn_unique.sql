@@ -8,4 +8,4 @@ UPDATE events SET txn_scope = NULL, txn_id = NULL WHERE txn_id IS NOT NULL AND s
 --> statement-breakpoint
 DROP INDEX `events_txn`;
 --> statement-breakpoint
-CREATE UNIQUE INDEX `events_txn` ON `events` (`txn_scope`,`room_id`,`txn_id`) WHERE txn_id IS NOT NULL;
+CREATE UNIQUE INDEX `events_txn` ON `events` (`room_id`,`txn_id`,`txn_scope`) WHERE txn_id IS NOT NULL;

@@ -82,9 +82,11 @@ export const events = sqliteTable(
     index("events_relates_to").on(t.relatesTo, t.relType, t.streamOrdering).where(sql`relates_to IS NOT NULL`),
     index("events_room_threads").on(t.roomId, t.relType, t.relatesTo, t.streamOrdering).where(sql`rel_type IS NOT NULL`),
     index("events_member_changes").on(t.stateKey, t.type, t.streamOrdering).where(sql`state_key IS NOT NULL`),
-    // Unique: on SQLite the event insert itself refuses a repeated transaction id (see
-    // EventPersistStore.persist), so a send needs no lookup of its own.
-    uniqueIndex("events_txn").on(t.txnScope, t.roomId, t.txnId).where(sql`txn_id IS NOT NULL`),
+    // Unique: the event insert itself refuses a repeated transaction id (see
+    // EventPersistStore.persist), so a send needs no lookup of its own. The id before the
+    // scope: clients' ids start with the time (matrix-js-sdk's `m<ms>.<n>`), so the sends of
+    // a room's members land on the index's last page rather than one page per sender.
+    uniqueIndex("events_txn").on(t.roomId, t.txnId, t.txnScope).where(sql`txn_id IS NOT NULL`),
   ],
 );
 
