@@ -27,7 +27,8 @@ export const PURGE_ROOM_TABLES: readonly PurgeStep[] = Object.freeze([
   // State groups' entries, found through the room's groups (before the groups go).
   { table: "stateGroupEntries", key: { kind: "via", column: "group_id", parent: "stateGroups", parentColumn: "id" } },
   byRoomId("eventPushActions"),
-  byRoomId("eventPushDefaults"),
+  // Found through the room's events (no index by room): before the events go.
+  { table: "eventPushDefaults", key: { kind: "via", column: "stream_ordering", parent: "events", parentColumn: "stream_ordering" } },
   byRoomId("pushRoomMembers"),
   byRoomId("receipts"),
   byRoomId("roomCurrentState"),

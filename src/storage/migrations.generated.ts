@@ -6,12 +6,14 @@ import sqlite2 from "../../drizzle/sqlite/0002_push_retention_ts.sql" with { typ
 import sqlite3 from "../../drizzle/sqlite/0003_send_path_pages.sql" with { type: "text" };
 import sqlite4 from "../../drizzle/sqlite/0004_extremities_without_rowid.sql" with { type: "text" };
 import sqlite5 from "../../drizzle/sqlite/0005_events_txn_unique.sql" with { type: "text" };
+import sqlite6 from "../../drizzle/sqlite/0006_push_defaults_by_events.sql" with { type: "text" };
 import postgres0 from "../../drizzle/postgres/0000_init.sql" with { type: "text" };
 import postgres1 from "../../drizzle/postgres/0001_event_txn_ids_created.sql" with { type: "text" };
 import postgres2 from "../../drizzle/postgres/0002_push_retention_ts.sql" with { type: "text" };
 import postgres3 from "../../drizzle/postgres/0003_pg_partial_indexes.sql" with { type: "text" };
 import postgres4 from "../../drizzle/postgres/0004_send_path_pages.sql" with { type: "text" };
 import postgres5 from "../../drizzle/postgres/0005_events_txn_unique.sql" with { type: "text" };
+import postgres6 from "../../drizzle/postgres/0006_push_defaults_by_events.sql" with { type: "text" };
 
 export interface Migration { tag: string; sql: string }
 
@@ -22,6 +24,7 @@ export const sqliteMigrations: Migration[] = [
   { tag: "0003_send_path_pages", sql: sqlite3 },
   { tag: "0004_extremities_without_rowid", sql: sqlite4 },
   { tag: "0005_events_txn_unique", sql: sqlite5 },
+  { tag: "0006_push_defaults_by_events", sql: sqlite6 },
 ];
 
 export const postgresMigrations: Migration[] = [
@@ -31,4 +34,5 @@ export const postgresMigrations: Migration[] = [
   { tag: "0003_pg_partial_indexes", sql: postgres3 },
   { tag: "0004_send_path_pages", sql: postgres4 },
   { tag: "0005_events_txn_unique", sql: postgres5 },
+  { tag: "0006_push_defaults_by_events", sql: postgres6 },
 ];

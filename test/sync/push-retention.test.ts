@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { eq } from "drizzle-orm";
 import { FakeClock } from "../../src/observability/clock.ts";
 import type { BackgroundProcesses } from "../../src/observability/background.ts";
 import { DEFAULT_PUSH_RETENTION, PushActionsPruner, readByEveryone, type PruneResult } from "../../src/push/retention.ts";
@@ -125,6 +126,20 @@ describe("pruning push outcomes", () => {
       def("$d9", 40, 2 * DAY, { sender: carol }), // read by all but its sender
       def("$d5", 45, 2 * HOUR), // recent
     ];
+    // The room's default rows are found through its events: each needs its event row.
+    await database.db.insert(database.tables.events).values(
+      defaults.map((d) => ({
+        streamOrdering: d.streamOrdering,
+        eventId: d.eventId,
+        roomId,
+        depth: d.streamOrdering,
+        type: "m.room.message",
+        sender: d.sender,
+        originServerTs: d.ts,
+        pdu: "{}",
+        stateGroup: 0,
+      })),
+    );
     for (const d of defaults) await actions.write({ defaults: d, explicit: [] });
     await actions.write({
       explicit: [
@@ -172,6 +187,11 @@ describe("pruning push outcomes", () => {
     ]);
     // Nothing more to do: a second run deletes nothing.
     expect(await pruner(clock).prune()).toEqual({ defaults: 0, explicit: 0 });
+    // The made-up rows hold positions the server hands out later (PostgreSQL counts from 1).
+    const { events, eventPushDefaults, eventPushActions } = database.tables;
+    await database.db.delete(eventPushActions).where(eq(eventPushActions.roomId, roomId));
+    await database.db.delete(eventPushDefaults).where(eq(eventPushDefaults.roomId, roomId));
+    await database.db.delete(events).where(eq(events.roomId, roomId));
   });
 
   test("a backlog is deleted in batches until none is left", async () => {

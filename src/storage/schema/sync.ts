@@ -133,8 +133,9 @@ export const eventPushActions = sqliteTable(
 export const eventPushDefaults = sqliteTable(
   "event_push_defaults",
   {
-    // Keyed by the event's position: rows are appended in key order, and a send writes
-    // the row and one index entry (room, position), not a random event-id key as well.
+    // Keyed by the event's position: rows are appended in key order. No index by room: a
+    // room's rows are read through its events (events_room_stream, then this key), so a
+    // send writes this one b-tree page and no index page.
     streamOrdering: integer("stream_ordering").primaryKey(),
     eventId: text("event_id").notNull(),
     roomId: text("room_id").notNull(),
@@ -146,7 +147,6 @@ export const eventPushDefaults = sqliteTable(
     /** When the outcome was written; grows with stream_ordering, which the age prune relies on. */
     ts: integer("ts").notNull(),
   },
-  (t) => [index("event_push_defaults_room_stream").on(t.roomId, t.streamOrdering)],
 );
 
 /**

@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, inArray, lt, ne, notExists, or, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, gt, inArray, lt, ne, notExists, or, sql, type SQL } from "drizzle-orm";
 import type { Database, Db } from "../database.ts";
 import type { PushAction } from "../../push/types.ts";
 import { SqlExec } from "./sql-exec.ts";
@@ -133,7 +133,7 @@ export class PushActionsStore {
 
   /** Counts per (room, thread) after a per-room position (exclusive). */
   async countsAfter(userId: string, after: ReadonlyMap<string, number>): Promise<Map<string, Map<string, UnreadCount>>> {
-    const { eventPushActions: e, eventPushDefaults: d } = this.database.tables;
+    const { eventPushActions: e, eventPushDefaults: d, events: ev } = this.database.tables;
     const out = new Map<string, Map<string, UnreadCount>>();
     const add = (roomId: string, threadId: string, n: unknown, h: unknown) => {
       let byThread = out.get(roomId);
@@ -153,17 +153,19 @@ export class PushActionsStore {
           .from(e)
           .where(and(eq(e.userId, userId), or(...chunk.map(([r, p]) => and(eq(e.roomId, r), gt(e.streamOrdering, p))!))))
           .groupBy(e.roomId, e.threadId),
+        // A room's default rows are found through its events (see eventPushDefaults).
         this.database.db
-          .select({ roomId: d.roomId, threadId: d.threadId, n: countIf(d.notif), h: countIf(d.highlight) })
-          .from(d)
+          .select({ roomId: ev.roomId, threadId: d.threadId, n: countIf(d.notif), h: countIf(d.highlight) })
+          .from(ev)
+          .innerJoin(d, eq(d.streamOrdering, ev.streamOrdering))
           .where(
             and(
-              or(...chunk.map(([r, p]) => and(eq(d.roomId, r), gt(d.streamOrdering, p))!)),
+              or(...chunk.map(([r, p]) => and(eq(ev.roomId, r), gt(ev.streamOrdering, p))!)),
               ne(d.sender, userId),
               this.#noException(userId),
             ),
           )
-          .groupBy(d.roomId, d.threadId),
+          .groupBy(ev.roomId, d.threadId),
       ]);
       for (const r of explicitRows) add(r.roomId, r.threadId, r.n, r.h);
       for (const r of defaultRows) add(r.roomId, r.threadId, r.n, r.h);
@@ -186,7 +188,7 @@ export class PushActionsStore {
     rooms: ReadonlyMap<string, number>,
     opts: { before?: number; limit: number; onlyHighlight?: boolean },
   ): Promise<NotificationRow[]> {
-    const { eventPushActions: e, eventPushDefaults: d } = this.database.tables;
+    const { eventPushActions: e, eventPushDefaults: d, events: ev } = this.database.tables;
     const conds: SQL[] = [eq(e.userId, userId), or(eq(e.notif, true), eq(e.highlight, true))!];
     if (opts.before !== undefined) conds.push(lt(e.streamOrdering, opts.before));
     if (opts.onlyHighlight) conds.push(eq(e.highlight, true));
@@ -196,13 +198,19 @@ export class PushActionsStore {
     for (let i = 0; i < roomList.length; i += ROOMS_PER_QUERY) {
       const chunk = roomList.slice(i, i + ROOMS_PER_QUERY);
       const dc: SQL[] = [
-        or(...chunk.map(([r, since]) => and(eq(d.roomId, r), gt(d.streamOrdering, since))!))!,
+        or(...chunk.map(([r, since]) => and(eq(ev.roomId, r), gt(ev.streamOrdering, since))!))!,
         ne(d.sender, userId),
         this.#noException(userId),
       ];
-      if (opts.before !== undefined) dc.push(lt(d.streamOrdering, opts.before));
+      if (opts.before !== undefined) dc.push(lt(ev.streamOrdering, opts.before));
       dc.push(opts.onlyHighlight ? eq(d.highlight, true) : or(eq(d.notif, true), eq(d.highlight, true))!);
-      const rows = await this.database.db.select().from(d).where(and(...dc)).orderBy(desc(d.streamOrdering)).limit(opts.limit);
+      const rows = await this.database.db
+        .select(getTableColumns(d))
+        .from(ev)
+        .innerJoin(d, eq(d.streamOrdering, ev.streamOrdering))
+        .where(and(...dc))
+        .orderBy(desc(ev.streamOrdering))
+        .limit(opts.limit);
       for (const r of rows) out.push({ ...r, streamOrdering: Number(r.streamOrdering), ts: Number(r.ts) });
     }
     return out.sort((a, b) => b.streamOrdering - a.streamOrdering).slice(0, opts.limit);

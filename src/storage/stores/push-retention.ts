@@ -95,12 +95,14 @@ export class PushRetentionStore {
 
   /** A room's oldest default rows processed before `beforeTs`. */
   async defaultsBefore(roomId: string, beforeTs: number, limit: number): Promise<PushDefaultSummary[]> {
-    const d = this.database.tables.eventPushDefaults;
+    const { eventPushDefaults: d, events: ev } = this.database.tables;
+    // Through the room's events: the rows have no index by room (see eventPushDefaults).
     const rows = await this.database.db
       .select({ eventId: d.eventId, streamOrdering: d.streamOrdering, threadId: d.threadId, sender: d.sender, highlight: d.highlight, ts: d.ts })
-      .from(d)
-      .where(and(eq(d.roomId, roomId), lt(d.ts, beforeTs)))
-      .orderBy(asc(d.streamOrdering))
+      .from(ev)
+      .innerJoin(d, eq(d.streamOrdering, ev.streamOrdering))
+      .where(and(eq(ev.roomId, roomId), lt(d.ts, beforeTs)))
+      .orderBy(asc(ev.streamOrdering))
       .limit(limit);
     return rows.map((r) => ({ ...r, streamOrdering: Number(r.streamOrdering), ts: Number(r.ts) }));
   }

@@ -1,0 +1,1 @@
+DROP INDEX `event_push_defaults_room_stream`;
