@@ -3,10 +3,10 @@
  * work no homeserver can skip, so the send targets can be judged against the machine.
  * A bare Bun.serve handler (no router, auth, rate limits, push rules, logging or metrics)
  * takes the same PUT over HTTP from wrk and does per request: a token hash, the JSON body,
- * the transaction-id lookup, an event's content hash, ed25519 signature and reference
- * hash, and one SQLite transaction writing the rows a lone send writes (the event with
+ * an event's content hash, ed25519 signature and reference hash, and one SQLite transaction writing the rows a lone send writes (the event with
  * the events table's indexes, the forward extremity, the push default row), on Hearth's
- * own schema with its pragmas. No batching: one transaction per request, as one sender
+ * own schema with its pragmas (a repeated transaction id is refused by its unique index,
+ * as in Hearth: no lookup first). No batching: one transaction per request, as one sender
  * gets. WAL checkpoints are left out (Hearth runs them on a worker thread). A second
  * handler only reads the JSON body and answers: the part of a round trip that is HTTP,
  * the load generator's Lua script and the kernel, which no server code can remove.
@@ -42,7 +42,6 @@ db.exec("PRAGMA synchronous = NORMAL");
 db.exec("PRAGMA wal_autocheckpoint = 0");
 
 const ROOM = "!FloorRoomAbcdefghijklmnopqrstuvwxyz0123456:bench.local";
-const lookup = db.prepare("SELECT event_id FROM events WHERE txn_scope = ? AND room_id = ? AND txn_id = ? LIMIT 1");
 const insertEvent = db.prepare(
   `INSERT INTO events (stream_ordering, event_id, room_id, depth, type, state_key, sender, origin_server_ts, membership, pdu, unsigned,
      state_group, rel_type, relates_to, contains_url, txn_scope, txn_id) VALUES (?, ?, ?, ?, 'm.room.message', NULL, ?, ?, NULL, ?, NULL, 1, NULL, NULL, 0, ?, ?)`,
@@ -70,8 +69,6 @@ const server = Bun.serve({
     if (!sender) return Response.json({ errcode: "M_UNKNOWN_TOKEN", error: "Unknown token" }, { status: 401 });
     const content = (await req.json()) as Record<string, unknown>;
     const scope = `d:${sender}|DEVICE`;
-    const existing = lookup.get(scope, ROOM, txnId) as { event_id: string } | null;
-    if (existing) return Response.json({ event_id: existing.event_id });
     const so = ++stream;
     const event = {
       auth_events: ["$create", "$power", "$member"],
