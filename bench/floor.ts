@@ -3,10 +3,11 @@
  * work no homeserver can skip, so the send targets can be judged against the machine.
  * A bare Bun.serve handler (no router, auth, rate limits, push rules, logging or metrics)
  * takes the same PUT over HTTP from wrk and does per request: a token hash, the JSON body,
- * an event's content hash, ed25519 signature and reference hash, and one SQLite transaction writing the rows a lone send writes (the event with
- * the events table's indexes, the forward extremity, the push default row), on Hearth's
- * own schema with its pragmas (a repeated transaction id is refused by its unique index,
- * as in Hearth: no lookup first). No batching: one transaction per request, as one sender
+ * an event's content hash, ed25519 signature and reference hash, and one SQLite
+ * transaction writing the rows a lone send writes (the event with the events table's
+ * indexes, the forward extremity, the push default row), on Hearth's own schema with its
+ * pragmas (a repeated transaction id is refused by its unique index, as in Hearth: no
+ * lookup first). No batching: one transaction per request, as one sender
  * gets. WAL checkpoints are left out (Hearth runs them on a worker thread). A second
  * handler only reads the JSON body and answers: the part of a round trip that is HTTP,
  * the load generator's Lua script and the kernel, which no server code can remove.
