@@ -50,18 +50,21 @@ export class RoomDirectoryStore {
   }
 
   /**
-   * The room's current bans: the banned users and their ban events' PDU JSON, read
-   * through the (room_id, membership) index without touching other memberships.
+   * The room's current bans, by user id: the banned users and their ban events' PDU JSON,
+   * read through the (room_id, membership) index without touching other memberships, and
+   * the events by position (their primary key) rather than through the event-id index.
+   * In user order, a copy of them into another room appends to its indexes by user.
    */
   async bans(roomId: string): Promise<Array<{ userId: string; pdu: string }>> {
     const { db, tables } = this.database;
     const m = tables.roomMemberships;
     const e = tables.events;
-    return db
+    const rows = await db
       .select({ userId: m.userId, pdu: e.pdu })
       .from(m)
-      .innerJoin(e, eq(e.eventId, m.eventId))
+      .innerJoin(e, eq(e.streamOrdering, m.streamOrdering))
       .where(and(eq(m.roomId, roomId), eq(m.membership, "ban")));
+    return rows.sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
   }
 
   /** Local users joined to the room (restricted joins pick an authoriser among them). */
