@@ -214,7 +214,7 @@ export class RoomUpgrades {
         skipped++;
         continue;
       }
-      const content = (JSON.parse(ban.pdu) as { content?: Record<string, unknown> }).content ?? {};
+      const content = ban.content === null ? {} : (JSON.parse(ban.content) as Record<string, unknown>);
       events.push({ type: "m.room.member", stateKey: ban.userId, content: { ...content, membership: "ban" }, sender: userId });
     }
     if (skipped > 0) log().warn("Not copying {count} bans of users with power into {roomId}", { count: skipped, roomId: newRoomId });
