@@ -37,9 +37,18 @@ export interface WaitResult {
  */
 export type EventProcessor = (roomId: string, streamOrdering: number, event: NewEventInfo) => Promise<void> | void;
 
+/** A new event at its stream position. */
+export interface NewEventAt {
+  roomId: string;
+  streamOrdering: number;
+  event: NewEventInfo;
+}
+
 export interface EventNotifier {
   /** Called by the event writer after a commit, in stream order. */
   onNewEvent(roomId: string, streamOrdering: number, event: NewEventInfo): void;
+  /** `onNewEvent` for each of a commit's events, in stream order. */
+  onNewEvents(events: readonly NewEventAt[]): void;
   /** Wakes waiters of these users for other streams (to-device, account data, receipts...). */
   wakeUsers(userIds: Iterable<string>): void;
   /** Wakes every waiter watching the room (typing, receipts...). */
@@ -109,24 +118,32 @@ export class Notifier implements EventNotifier {
   }
 
   onNewEvent(roomId: string, streamOrdering: number, event: NewEventInfo): void {
+    this.onNewEvents([{ roomId, streamOrdering, event }]);
+  }
+
+  onNewEvents(events: readonly NewEventAt[]): void {
+    if (events.length === 0) return;
     if (this.#processors.size === 0 && !this.#chain) {
-      this.#publish(roomId, streamOrdering, event);
+      for (const e of events) this.#publish(e.roomId, e.streamOrdering, e.event);
       return;
     }
     // Processors run one event at a time, so events are still published in stream order.
+    // One link of the chain for the whole commit: a room upgrade's 10,000 bans are one.
     const chain: Promise<void> = (this.#chain ?? Promise.resolve()).then(async () => {
-      for (const p of [...this.#processors]) {
-        try {
-          await p(roomId, streamOrdering, event);
-        } catch (err) {
-          getLogger(["hearth", "notifier"]).error("Event processor failed for {roomId} at {pos}: {error}", {
-            roomId,
-            pos: streamOrdering,
-            error: err,
-          });
+      for (const e of events) {
+        for (const p of [...this.#processors]) {
+          try {
+            await p(e.roomId, e.streamOrdering, e.event);
+          } catch (err) {
+            getLogger(["hearth", "notifier"]).error("Event processor failed for {roomId} at {pos}: {error}", {
+              roomId: e.roomId,
+              pos: e.streamOrdering,
+              error: err,
+            });
+          }
         }
+        this.#publish(e.roomId, e.streamOrdering, e.event);
       }
-      this.#publish(roomId, streamOrdering, event);
       if (this.#chain === chain) this.#chain = undefined;
     });
     this.#chain = chain;

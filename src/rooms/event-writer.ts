@@ -4,7 +4,7 @@
 // notifier hears of every event, in stream order.
 import { getLogger } from "@logtape/logtape";
 import { MatrixError } from "../http/errors.ts";
-import type { EventNotifier } from "../notifier/notifier.ts";
+import type { EventNotifier, NewEventAt } from "../notifier/notifier.ts";
 import { RepeatedTransactionIds, type EventPersistStore, type RoomEventBatch, type RoomToCreate } from "../storage/stores/event-persist.ts";
 import type { BuiltEvent } from "./event-builder.ts";
 import type { RoomHead, RoomHeadCache } from "./room-head.ts";
@@ -260,23 +260,29 @@ export class EventWriter {
       if (group) head.persistedStateGroup = group;
     }
     for (const part of parts) part.committed(result.streamOrderings);
-    for (const s of batch) {
-      s.head.pending -= s.events.length;
-      const persisted = s.events.map((built) => ({
+    const persistedBySubmission = batch.map((s) =>
+      s.events.map((built) => ({
         eventId: built.eventId,
         roomId: built.head.roomId,
         streamOrdering: result.streamOrderings.get(built.eventId)!,
         built,
-      }));
+      })),
+    );
+    const notified: NewEventAt[] = [];
+    for (const persisted of persistedBySubmission) {
       for (const p of persisted) {
         const r = p.built.row;
-        this.notifier.onNewEvent(p.roomId, p.streamOrdering, {
-          type: r.type,
-          stateKey: r.stateKey,
-          sender: r.sender,
-          membership: r.membership,
+        notified.push({
+          roomId: p.roomId,
+          streamOrdering: p.streamOrdering,
+          event: { type: r.type, stateKey: r.stateKey, sender: r.sender, membership: r.membership },
         });
       }
+    }
+    this.notifier.onNewEvents(notified);
+    for (const [i, s] of batch.entries()) {
+      s.head.pending -= s.events.length;
+      const persisted = persistedBySubmission[i]!;
       for (const observe of this.#observers) {
         try {
           observe(persisted);

@@ -18,7 +18,7 @@ function fakeWriter() {
     },
   } as unknown as EventPersistStore;
   const heads = { invalidate() {} } as unknown as RoomHeadCache;
-  const notifier = { onNewEvent() {} } as unknown as EventNotifier;
+  const notifier = { onNewEvent() {}, onNewEvents() {} } as unknown as EventNotifier;
   const head = { roomId: "!room:example.org", pending: 0, persistedStateGroup: null, invalid: false } as unknown as RoomHead;
   const event = (eventId: string): BuiltEvent => {
     head.pending++;

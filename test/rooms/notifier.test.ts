@@ -21,6 +21,36 @@ describe("Notifier", () => {
     expect(n.waiting).toBe(0);
   });
 
+  test("a commit's events reach the processors one at a time in stream order, each published once processed", async () => {
+    const n = new Notifier(new FakeClock());
+    const seen: string[] = [];
+    n.addEventProcessor(async (roomId, pos) => {
+      seen.push(`start ${pos}`);
+      await Promise.resolve();
+      // Not published before its processing ends: a woken /sync would miss its outcome.
+      seen.push(`end ${pos} (published ${n.position})`);
+    });
+    n.onNewEvents([
+      { roomId: "!a:x", streamOrdering: 1, event: message },
+      { roomId: "!b:x", streamOrdering: 2, event: message },
+      { roomId: "!a:x", streamOrdering: 3, event: message },
+    ]);
+    n.onNewEvent("!a:x", 4, message);
+    n.onNewEvents([]);
+    await n.flush();
+    expect(seen).toEqual([
+      "start 1",
+      "end 1 (published 0)",
+      "start 2",
+      "end 2 (published 1)",
+      "start 3",
+      "end 3 (published 2)",
+      "start 4",
+      "end 4 (published 3)",
+    ]);
+    expect(n.position).toBe(4);
+  });
+
   test("wakes the target of a member event even outside its rooms (an invite)", async () => {
     const n = new Notifier(new FakeClock());
     const wait = n.waitForEvents({ userId: "@u:x", roomIds: [], since: 0, timeoutMs: 30_000 });
