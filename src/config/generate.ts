@@ -39,6 +39,9 @@ database:
   name: sqlite3
   args:
     database: "${rel("homeserver.db")}"
+    # Hearth holds the file's locks while it runs (faster); false lets the sqlite3 shell
+    # or a backup tool open the database meanwhile.
+    # exclusive_lock: true
 # For PostgreSQL:
 # database:
 #   name: psycopg2

@@ -18,7 +18,7 @@ const configSchema = v.object({ ...knownEntries, ...rateLimitConfigEntries });
 type RawConfig = v.InferOutput<typeof configSchema>;
 
 export type DatabaseConfig =
-  | { kind: "sqlite"; path: string }
+  | { kind: "sqlite"; path: string; /** Hold the file's locks while open (see sqlite-file.ts). Default true. */ exclusiveLock?: boolean }
   | { kind: "postgres"; url?: string; user?: string; password?: string; database?: string; host?: string; port?: number; schema?: string; poolMin: number; poolMax: number };
 
 export type HomeserverConfig = Omit<RawConfig, "database" | keyof typeof rateLimitConfigEntries> & {
@@ -102,7 +102,7 @@ function normalise(raw: RawConfig, configPath: string): HomeserverConfig {
 function normaliseDatabase(db: RawConfig["database"], abs: (p: string) => string): DatabaseConfig {
   if (db.name === "sqlite3" || db.name === "sqlite") {
     const file = db.args.database;
-    return { kind: "sqlite", path: file === ":memory:" ? file : abs(file) };
+    return { kind: "sqlite", path: file === ":memory:" ? file : abs(file), exclusiveLock: db.args.exclusive_lock };
   }
   const a = (db as Extract<RawConfig["database"], { name: "psycopg2" | "postgres" | "postgresql" }>).args;
   return {

@@ -33,7 +33,18 @@ export type ListenerConfig = v.InferOutput<typeof listenerSchema>;
 
 const sqliteDb = v.object({
   name: v.picklist(["sqlite3", "sqlite"]),
-  args: v.optional(v.object({ database: v.optional(str("a file path"), "homeserver.db") }), {}),
+  args: v.optional(
+    v.object({
+      database: v.optional(str("a file path"), "homeserver.db"),
+      /**
+       * Hearth extension: hold the database file's locks while running (no lock system
+       * calls per transaction). false lets other processes (the sqlite3 shell, a backup)
+       * open the database while Hearth runs.
+       */
+      exclusive_lock: optBool(true),
+    }),
+    {},
+  ),
 });
 
 const postgresDb = v.object({

@@ -8,6 +8,7 @@ import * as schema from "./schema/index.ts";
 import { TransactionStats } from "./transaction-stats.ts";
 import { WriteGenerations } from "./write-generations.ts";
 import { WalCheckpointer, type WalCheckpointSchedule } from "./wal-checkpointer.ts";
+import { SQLITE_OPEN_FLAGS, sqliteFileUri } from "./sqlite-file.ts";
 import { currentUsage } from "../observability/log-context.ts";
 import type { DatabaseConfig } from "../config/load.ts";
 
@@ -59,21 +60,22 @@ export interface OpenOptions {
 }
 
 export async function openDatabase(config: DatabaseConfig, opts: OpenOptions = {}): Promise<Database> {
-  if (config.kind === "sqlite") return openSqlite(config.path, opts);
+  if (config.kind === "sqlite") return openSqlite(config.path, config.exclusiveLock ?? true, opts);
   // Loaded only when configured: the PostgreSQL driver costs memory an SQLite server never needs.
   const { openPostgres } = await import("./database-postgres.ts");
   return openPostgres(config);
 }
 
-function openSqlite(path: string, opts: OpenOptions): Database {
+function openSqlite(path: string, exclusiveLock: boolean, opts: OpenOptions): Database {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-  const client = new SQLiteDriver(path, { create: true, strict: true });
+  const file = path === ":memory:" ? undefined : sqliteFileUri(path, exclusiveLock);
+  const client = file === undefined ? new SQLiteDriver(path, { create: true, strict: true }) : new SQLiteDriver(file, SQLITE_OPEN_FLAGS);
   client.exec("PRAGMA journal_mode = WAL");
   // NORMAL is crash-safe in WAL mode; only the last commits before a power cut can be lost.
   client.exec("PRAGMA synchronous = NORMAL");
   client.exec("PRAGMA busy_timeout = 5000");
   client.exec("PRAGMA foreign_keys = ON");
-  const checkpointer = path === ":memory:" ? undefined : new WalCheckpointer(client, path, opts.walCheckpoints);
+  const checkpointer = file === undefined ? undefined : new WalCheckpointer(client, file, opts.walCheckpoints);
   const stats = new TransactionStats();
   const statements = new StatementCache(client, 1000);
   const db = drizzleSqlite({ client: timedClient(client, stats, statements), schema });
@@ -262,3 +264,4 @@ class TimedStatement {
     }
   }
 }
+

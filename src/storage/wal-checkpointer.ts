@@ -1,5 +1,6 @@
 import type { Database as SQLiteDriver } from "bun:sqlite";
 import { getLogger } from "@logtape/logtape";
+import { SQLITE_OPEN_FLAGS } from "./sqlite-file.ts";
 
 /**
  * Moves SQLite's WAL checkpoints off the event loop. With the default automatic
@@ -41,7 +42,8 @@ export class WalCheckpointer {
 
   constructor(
     private readonly client: SQLiteDriver,
-    private readonly path: string,
+    /** The database as the worker opens it: the URI of sqliteFileUri, the same VFS as `client`'s. */
+    private readonly file: string,
     private readonly schedule: WalCheckpointSchedule = DEFAULT_WAL_CHECKPOINTS,
     /** Monotonic milliseconds. */
     private readonly now: () => number = () => performance.now(),
@@ -100,7 +102,7 @@ export class WalCheckpointer {
       else if (!this.#closed) this.#checkpointHere();
     });
     worker.addEventListener("error", (e) => this.#fail((e as ErrorEvent).message));
-    worker.postMessage({ open: this.path });
+    worker.postMessage({ open: this.file, flags: SQLITE_OPEN_FLAGS });
     // The worker must not keep the process alive on its own.
     worker.unref();
     return worker;
@@ -131,7 +133,7 @@ let db;
 self.onmessage = (e) => {
   const m = e.data;
   if (m && m.open) {
-    db = new Database(m.open);
+    db = new Database(m.open, m.flags);
     db.exec("PRAGMA busy_timeout = 5000");
   } else if (m === "checkpoint") {
     try {
@@ -149,7 +151,8 @@ self.onmessage = (e) => {
     }
   } else if (m === "close") {
     db?.close();
-    self.close();
+    // Ends this worker only (Bun's workers have no self.close()).
+    process.exit(0);
   }
 };
 `;

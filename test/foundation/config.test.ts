@@ -47,7 +47,9 @@ describe("config", () => {
       { ...base, database: { name: "sqlite3", args: { database: "data/hs.db" } }, listeners: [{ port: 8448 }] },
       "/etc/hearth/homeserver.yaml",
     );
-    expect(config.database).toEqual({ kind: "sqlite", path: "/etc/hearth/data/hs.db" });
+    expect(config.database).toEqual({ kind: "sqlite", path: "/etc/hearth/data/hs.db", exclusiveLock: true });
+    const shared = parseConfig({ ...base, database: { name: "sqlite3", args: { database: "hs.db", exclusive_lock: false } } }, "/etc/hearth/homeserver.yaml");
+    expect(shared.config.database).toEqual({ kind: "sqlite", path: "/etc/hearth/hs.db", exclusiveLock: false });
     expect(config.signing_key_path).toBe("/etc/hearth/example.org.signing.key");
     expect(config.listeners[0]!.bind_addresses).toEqual(["::", "0.0.0.0"]);
     expect(config.listeners[0]!.type).toBe("http");
