@@ -69,6 +69,8 @@ export async function openDatabase(config: DatabaseConfig, opts: OpenOptions = {
 function openSqlite(path: string, exclusiveLock: boolean, opts: OpenOptions): Database {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const file = path === ":memory:" ? undefined : sqliteFileUri(path, exclusiveLock);
+  // bun:sqlite takes open flags (needed for the URI) or options, not both: a file's
+  // connection is not `strict`, which only matters for named parameters (Hearth binds by position).
   const client = file === undefined ? new SQLiteDriver(path, { create: true, strict: true }) : new SQLiteDriver(file, SQLITE_OPEN_FLAGS);
   client.exec("PRAGMA journal_mode = WAL");
   // NORMAL is crash-safe in WAL mode; only the last commits before a power cut can be lost.
@@ -264,4 +266,3 @@ class TimedStatement {
     }
   }
 }
-
