@@ -4,7 +4,7 @@
 // notifier hears of every event, in stream order.
 import { getLogger } from "@logtape/logtape";
 import { MatrixError } from "../http/errors.ts";
-import type { EventNotifier, NewEventAt } from "../notifier/notifier.ts";
+import type { EventNotifier } from "../notifier/notifier.ts";
 import { RepeatedTransactionIds, type EventPersistStore, type RoomEventBatch, type RoomToCreate } from "../storage/stores/event-persist.ts";
 import type { BuiltEvent } from "./event-builder.ts";
 import type { RoomHead, RoomHeadCache } from "./room-head.ts";
@@ -268,18 +268,13 @@ export class EventWriter {
         built,
       })),
     );
-    const notified: NewEventAt[] = [];
-    for (const persisted of persistedBySubmission) {
-      for (const p of persisted) {
-        const r = p.built.row;
-        notified.push({
-          roomId: p.roomId,
-          streamOrdering: p.streamOrdering,
-          event: { type: r.type, stateKey: r.stateKey, sender: r.sender, membership: r.membership },
-        });
-      }
-    }
-    this.notifier.onNewEvents(notified);
+    this.notifier.onNewEvents(
+      persistedBySubmission.flat().map(({ roomId, streamOrdering, built: { row: r } }) => ({
+        roomId,
+        streamOrdering,
+        event: { type: r.type, stateKey: r.stateKey, sender: r.sender, membership: r.membership },
+      })),
+    );
     for (const [i, s] of batch.entries()) {
       s.head.pending -= s.events.length;
       const persisted = persistedBySubmission[i]!;

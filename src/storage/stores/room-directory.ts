@@ -62,12 +62,12 @@ export class RoomDirectoryStore {
     const m = tables.roomMemberships;
     const e = tables.events;
     const content = dialect === "sqlite" ? sql<string | null>`json_extract(${e.pdu}, '$.content')` : sql<string | null>`(${e.pdu}::json -> 'content')::text`;
-    const rows = await db
+    return db
       .select({ userId: m.userId, content })
       .from(m)
       .innerJoin(e, eq(e.streamOrdering, m.streamOrdering))
-      .where(and(eq(m.roomId, roomId), eq(m.membership, "ban")));
-    return rows.sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
+      .where(and(eq(m.roomId, roomId), eq(m.membership, "ban")))
+      .orderBy(m.userId);
   }
 
   /** Local users joined to the room (restricted joins pick an authoriser among them). */

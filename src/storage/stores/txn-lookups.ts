@@ -1,4 +1,4 @@
-import type { Database, Db } from "../database.ts";
+import type { Database } from "../database.ts";
 import { SqlExec } from "./sql-exec.ts";
 
 interface Lookup {
@@ -26,24 +26,25 @@ export class TxnLookups {
   }
 
   async eventFor(scope: string, roomId: string, txnId: string): Promise<string | undefined> {
-    return (await this.#query(this.database.db, [{ scope, roomId, txnId }]))[0];
+    return (await this.eventsFor([{ scope, roomId, txnId }]))[0];
   }
 
   /** The events already sent with these transaction ids (undefined where none). */
   async eventsFor(txns: readonly Lookup[]): Promise<Array<string | undefined>> {
     const chunks: Array<Promise<Array<string | undefined>>> = [];
     for (let start = 0; start < txns.length; start += MAX_PER_STATEMENT) {
-      chunks.push(this.#query(this.database.db, txns.slice(start, start + MAX_PER_STATEMENT)));
+      chunks.push(this.#query(txns.slice(start, start + MAX_PER_STATEMENT)));
     }
     return (await Promise.all(chunks)).flat();
   }
 
   /** One statement for at most MAX_PER_STATEMENT lookups. */
-  async #query(tx: Db, chunk: readonly Lookup[]): Promise<Array<string | undefined>> {
+  async #query(chunk: readonly Lookup[]): Promise<Array<string | undefined>> {
     const params = chunk.flatMap((l) => [l.scope, l.roomId, l.txnId]);
-    const rows = await this.#sql.rows<{ i: number | string; event_id: string }>(tx, this.#text(chunk.length), params);
+    const rows = await this.#sql.rows<{ i: number | string; event_id: string }>(this.database.db, this.#text(chunk.length), params);
+    // At most one row per arm: the index events_txn is unique.
     const found = new Map<number, string>();
-    for (const row of rows) if (!found.has(Number(row.i))) found.set(Number(row.i), row.event_id);
+    for (const row of rows) found.set(Number(row.i), row.event_id);
     return chunk.map((_, i) => found.get(i));
   }
 
