@@ -29,13 +29,16 @@ export class ChainSignatures {
     return signaturePlaceholder;
   };
 
-  /** Gives `built` (the events this signer saw, in order) their signatures. */
-  async complete(built: readonly BuiltEvent[]): Promise<void> {
+  /**
+   * Gives `built` (the events this signer saw, in order) their signatures. With `takeBack`
+   * false this thread signs nothing itself (it has more of the chain to build).
+   */
+  async complete(built: readonly BuiltEvent[], takeBack = true): Promise<void> {
     this.#send();
     // The worker signs more slowly than the chain is built (a 10,000-event chain left it
     // ~80 ms behind): this thread, waiting anyway, signs the chunks it has not started,
     // from the last one back, until the two meet, letting pending I/O in between chunks.
-    for (let i = this.#chunks.length - 1; i >= 0 && this.#chunks[i]!.takeBack(); i--) await yieldToPendingIo();
+    for (let i = this.#chunks.length - 1; takeBack && i >= 0 && this.#chunks[i]!.takeBack(); i--) await yieldToPendingIo();
     const signatures = (await Promise.all(this.#chunks.map((c) => c.signatures))).flat();
     if (signatures.length !== built.length) throw new Error(`signed ${signatures.length} events, built ${built.length}`);
     // The JSON was written with the placeholder, which sits right after this prefix; the

@@ -38,9 +38,25 @@ export interface CommitPart {
   failed(): void;
 }
 
+/** A slice of a chain submitted with `submitChain`: built events, signed once `ready` resolves. */
+export interface BuiltSlice {
+  events: BuiltEvent[];
+  ready?: Promise<void>;
+}
+
+/** A long chain of one room's events, built while the writer writes its first slices. */
+export interface ChainSubmission {
+  /** How many events the slices hold, and how many of them are state events. */
+  count: number;
+  stateCount: number;
+  slices: AsyncIterable<BuiltSlice>;
+}
+
 interface Submission {
   head: RoomHead;
   events: BuiltEvent[];
+  /** A chain's slices (`events` is empty until they are all built). */
+  chain?: ChainSubmission;
   create?: RoomToCreate;
   /** What the events wait for before they may be written (their signatures). */
   ready?: Promise<void>;
@@ -131,6 +147,20 @@ export class EventWriter {
     });
   }
 
+  /**
+   * Persists a chain built while it is written (see EventPersistStore.persistChain): the
+   * writer takes it alone, in its place in the queue, and holds everything after it until
+   * the chain commits. Its room must be held by the builder, so that nothing else is built
+   * on the head meanwhile. The head must already have a persisted state group.
+   */
+  submitChain(head: RoomHead, chain: ChainSubmission): Promise<PersistedEvent[]> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ head, events: [], chain, settled: true, resolve, reject });
+      this.#wake?.();
+      this.#startDrain();
+    });
+  }
+
   #startDrain(): void {
     this.#draining ??= this.gather()
       .then(() => this.#drain())
@@ -194,7 +224,8 @@ export class EventWriter {
         i++;
         continue;
       }
-      if (batch.length > 0 && size + next.events.length > this.maxBatchEvents) break;
+      // A chain goes alone.
+      if (batch.length > 0 && (next.chain || batch[0]!.chain || size + next.events.length > this.maxBatchEvents)) break;
       this.#queue.splice(i, 1);
       if (next.failed !== undefined) {
         next.head.pending -= next.events.length;
@@ -215,6 +246,7 @@ export class EventWriter {
   }
 
   async #commit(batch: Submission[]): Promise<void> {
+    if (batch[0]!.chain) return this.#commitChain(batch[0]!, batch[0]!.chain);
     const byRoom = new Map<RoomHead, RoomEventBatch>();
     for (const s of batch) {
       let rb = byRoom.get(s.head);
@@ -260,11 +292,19 @@ export class EventWriter {
       if (group) head.persistedStateGroup = group;
     }
     for (const part of parts) part.committed(result.streamOrderings);
-    const persistedBySubmission = batch.map((s) =>
-      s.events.map((built) => ({
+    this.#published(
+      batch.map((s) => ({ s, events: s.events })),
+      result.streamOrderings,
+    );
+  }
+
+  /** After a commit: the notifier hears of the events, then the observers, then the submitters. */
+  #published(batch: Array<{ s: Submission; events: BuiltEvent[] }>, streamOrderings: ReadonlyMap<string, number>): void {
+    const persistedBySubmission = batch.map(({ events }) =>
+      events.map((built) => ({
         eventId: built.eventId,
         roomId: built.head.roomId,
-        streamOrdering: result.streamOrderings.get(built.eventId)!,
+        streamOrdering: streamOrderings.get(built.eventId)!,
         built,
       })),
     );
@@ -275,8 +315,8 @@ export class EventWriter {
         event: { type: r.type, stateKey: r.stateKey, sender: r.sender, membership: r.membership },
       })),
     );
-    for (const [i, s] of batch.entries()) {
-      s.head.pending -= s.events.length;
+    for (const [i, { s, events }] of batch.entries()) {
+      s.head.pending -= events.length;
       const persisted = persistedBySubmission[i]!;
       for (const observe of this.#observers) {
         try {
@@ -287,6 +327,49 @@ export class EventWriter {
       }
       s.resolve(persisted);
     }
+  }
+
+  async #commitChain(s: Submission, chain: ChainSubmission): Promise<void> {
+    const { head } = s;
+    const built: BuiltEvent[] = [];
+    let parts: CommitPart[] = [];
+    let result;
+    try {
+      if (!head.persistedStateGroup) throw new Error(`room ${head.roomId} has no state to chain onto`);
+      const slices = async function* () {
+        for await (const slice of chain.slices) {
+          built.push(...slice.events);
+          yield { events: slice.events.map((e) => e.row), ready: slice.ready };
+        }
+      };
+      result = await this.store.persistChain(
+        {
+          roomId: head.roomId,
+          prevStateGroup: head.persistedStateGroup,
+          count: chain.count,
+          stateCount: chain.stateCount,
+          slices: slices(),
+          extremities: () => built.at(-1)?.extremitiesAfter ?? head.extremities,
+        },
+        // The hooks see the chain once it is built (they need every event), inside its transaction.
+        async (_events, streamOrderings) => {
+          parts = await this.#prepareHookParts(built, new Set());
+          await writeParts(parts, streamOrderings);
+        },
+      );
+    } catch (err) {
+      for (const part of parts) part.failed();
+      log().error("Persisting a chain of {count} events failed: {error}", { count: chain.count, error: err });
+      // Events of the chain may be on the head: it is reloaded from the database.
+      head.pending -= built.length;
+      this.heads.invalidate(head);
+      s.reject(err);
+      return;
+    }
+    const group = result.stateGroups.get(head.roomId);
+    if (group) head.persistedStateGroup = group;
+    for (const part of parts) part.committed(result.streamOrderings);
+    this.#published([{ s, events: built }], result.streamOrderings);
   }
 
   /**
@@ -315,9 +398,14 @@ export class EventWriter {
   }
 
   async #prepareHooks(batch: Submission[]): Promise<CommitPart[]> {
+    return this.#prepareHookParts(
+      batch.flatMap((s) => s.events),
+      new Set(batch.flatMap((s) => (s.create ? [s.create.roomId] : []))),
+    );
+  }
+
+  async #prepareHookParts(events: BuiltEvent[], created: ReadonlySet<string>): Promise<CommitPart[]> {
     if (this.#hooks.size === 0) return [];
-    const events = batch.flatMap((s) => s.events);
-    const created = new Set(batch.flatMap((s) => (s.create ? [s.create.roomId] : [])));
     const parts: CommitPart[] = [];
     for (const hook of this.#hooks) {
       try {

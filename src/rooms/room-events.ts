@@ -17,7 +17,7 @@ import {
   type BuiltEvent,
   type NewEvent,
 } from "./event-builder.ts";
-import { RebuildNeeded, type EventWriter } from "./event-writer.ts";
+import { RebuildNeeded, yieldToPendingIo, type BuiltSlice, type EventWriter } from "./event-writer.ts";
 import type { SigningPool } from "../matrix/signing-pool.ts";
 import type { EventSigner } from "../matrix/events.ts";
 import { BULK_SIGNING_MIN_EVENTS, ChainSignatures } from "./chain-signatures.ts";
@@ -51,6 +51,9 @@ export interface HeldRoom {
   /** Persists what `build` returned, in order, after everything built before the hold. */
   submit(built: BuiltEvent[]): Promise<CreatedEvent[]>;
 }
+
+/** Events per slice of a chain (see createChain): each is written while the next is built. */
+const CHAIN_SLICE = 500;
 
 /** Times `create` builds events again whose commit was refused with RebuildNeeded. */
 const MAX_REBUILDS = 3;
@@ -140,6 +143,44 @@ export class RoomEvents {
       // Submitted at once, so the chain keeps its place in the queue; it commits once signed.
       const persisted = await this.deps.writer.submit(head, built, undefined, signatures?.complete(built));
       return persisted.map((p) => ({ eventId: p.eventId, roomId, pdu: p.built.pdu, streamOrdering: p.streamOrdering }));
+    }
+  }
+
+  /**
+   * Builds a long chain of events (a room upgrade's bans) on the room's head and persists
+   * it in one transaction, a slice at a time: the writer sends each slice to the database
+   * while the next is built, and the signing pool signs them meanwhile. The room is held
+   * until the chain is committed. A refused event fails the whole chain; nothing is
+   * written. The events' members must be loaded into the head already (or be loadable
+   * in one go).
+   */
+  async createChain(roomId: string, events: NewEvent[]): Promise<CreatedEvent[]> {
+    if (events.length === 0) return [];
+    for (let held = this.#holds.get(roomId); held; held = this.#holds.get(roomId)) await held;
+    let release!: () => void;
+    this.#holds.set(roomId, new Promise<void>((resolve) => (release = resolve)));
+    try {
+      const head = await this.#currentHead(roomId, [...new Set(events.flatMap(membersNeeded))]);
+      const { signingPool, serverName, signingKey, clock } = this.deps;
+      const now = clock.now();
+      // Built only as the writer asks for them, on the head as it is once the chain's turn comes.
+      async function* slices(): AsyncGenerator<BuiltSlice> {
+        for (let i = 0; i < events.length; i += CHAIN_SLICE) {
+          // The slices before this one go to the database in between.
+          await yieldToPendingIo();
+          const part = events.slice(i, i + CHAIN_SLICE);
+          const last = i + CHAIN_SLICE >= events.length;
+          const signatures = signingPool ? new ChainSignatures(signingPool, serverName, signingKey.keyId) : undefined;
+          const built = part.map((e) => buildOnHead(head, e, { serverName, signingKey, now, signer: signatures?.signer }));
+          yield { events: built, ready: signatures?.complete(built, last) };
+        }
+      }
+      const stateCount = events.filter((e) => e.stateKey !== undefined).length;
+      const persisted = await this.deps.writer.submitChain(head, { count: events.length, stateCount, slices: slices() });
+      return persisted.map((p) => ({ eventId: p.eventId, roomId, pdu: p.built.pdu, streamOrdering: p.streamOrdering }));
+    } finally {
+      this.#holds.delete(roomId);
+      release();
     }
   }
 

@@ -196,7 +196,7 @@ export class RoomUpgrades {
 
   /**
    * Every current ban of the old room, content verbatim, sent by the upgrader: read with
-   * one indexed query and written with one events.create call (one transaction), chained.
+   * one indexed query and written as one chain (one transaction, written while it is built).
    */
   async #copyBans(oldRoomId: string, newRoomId: string, userId: string): Promise<void> {
     const { rooms } = this.deps;
@@ -222,7 +222,7 @@ export class RoomUpgrades {
     for (let i = 0; i < events.length && !head.allMembersKnown; i += 1000) {
       await rooms.heads.loadMembers(head, events.slice(i, i + 1000).map((e) => e.stateKey!));
     }
-    await rooms.events.create(newRoomId, events);
+    await rooms.events.createChain(newRoomId, events);
   }
 
   /** §7.6: local alias mappings follow the room; the canonical alias splits local from remote. */

@@ -1,5 +1,5 @@
 import type { Database, Db } from "../database.ts";
-import { SqlExec, type StatementPipeline } from "./sql-exec.ts";
+import { SqlExec, type PreparedInsert, type StatementPipeline } from "./sql-exec.ts";
 import { StateGroupsStore, type StateChainRows, type StateGroupInfo } from "./state-groups.ts";
 import { TxnLookups } from "./txn-lookups.ts";
 
@@ -44,6 +44,26 @@ export interface RoomEventBatch {
   events: EventToPersist[];
   /** The room's forward extremities after the last event. */
   extremities: string[];
+}
+
+/** A long chain of one existing room's events, written by `persistChain` as it is built. */
+export interface ChainToPersist {
+  roomId: string;
+  /** The room's state group before the chain. */
+  prevStateGroup: StateGroupInfo;
+  /** How many events the slices hold, and how many of them are state events. */
+  count: number;
+  stateCount: number;
+  /** The events in order, a slice at a time. */
+  slices: AsyncIterable<ChainSlice>;
+  /** The room's forward extremities after the chain (asked once every slice is in). */
+  extremities(): string[];
+}
+
+export interface ChainSlice {
+  events: EventToPersist[];
+  /** Resolves once the rows are final (signed); a rejection fails the chain. */
+  ready?: Promise<void>;
 }
 
 export interface PersistResult {
@@ -151,10 +171,7 @@ export class EventPersistStore {
     const streamOrderings = new Map<string, number>();
     const groupsAfter = new Map<string, StateGroupInfo>();
     const eventRows: unknown[][] = [];
-    const currentState = new Map<string, unknown[]>();
-    const memberships = new Map<string, unknown[]>();
-    // Current-state keys (and so membership rows) the room had no row for before this batch.
-    const fresh = new Set<string>();
+    const state = newStateRows();
     const chains: StateChainRows[] = [];
     for (const batch of batches) {
       const changes = batch.events.filter((e) => e.stateKey !== null).map((e) => ({ type: e.type, stateKey: e.stateKey!, eventId: e.eventId }));
@@ -168,54 +185,123 @@ export class EventPersistStore {
         streamOrderings.set(e.eventId, streamOrdering);
         if (e.stateKey !== null) {
           group = chain!.infos[changed++]!;
-          const key = `${e.roomId}\u0000${e.type}\u0000${e.stateKey}`;
-          // The builder names the state event an event replaces; none means the room had
-          // nothing under the key (its head holds the complete state, and every member it
-          // authorises against).
-          if (!currentState.has(key) && e.unsigned?.replaces_state === undefined) fresh.add(key);
-          currentState.set(key, [e.roomId, e.type, e.stateKey, e.eventId]);
-          if (e.type === "m.room.member" && e.membership !== null) {
-            memberships.set(key, [
-              e.roomId,
-              e.stateKey,
-              e.membership,
-              e.eventId,
-              streamOrdering,
-              e.sender,
-              e.displayname,
-              e.avatarUrl,
-              false,
-            ]);
-          }
+          addStateRows(state, e, streamOrdering);
         }
         if (!group) throw new Error(`room ${e.roomId} has no state before event ${e.eventId}`);
-        eventRows.push([
-          streamOrdering,
-          e.eventId,
-          e.roomId,
-          e.depth,
-          e.type,
-          e.stateKey,
-          e.sender,
-          e.originServerTs,
-          e.membership,
-          e.pduJson,
-          e.unsigned ? JSON.stringify(e.unsigned) : null,
-          group.id,
-          e.relType,
-          e.relatesTo,
-          e.containsUrl,
-          e.txn?.scope ?? null,
-          e.txn?.txnId ?? null,
-        ]);
+        eventRows.push(eventRow(e, streamOrdering, group.id));
       }
       if (group) groupsAfter.set(batch.roomId, group);
     }
+    await this.#writeRest(statements, batches, all, state, chains, this.sql.prepareInsert("events", EVENT_COLUMNS, eventRows));
+    return { streamOrderings, stateGroups: groupsAfter };
+  }
 
-    // Rows of fresh keys are plain inserts (a COPY when there are many: a room upgrade's
-    // bans), the others upserts.
-    const [newState, changedState] = partition(currentState, fresh);
-    const [newMembers, changedMembers] = partition(memberships, fresh);
+  /**
+   * One room's long chain of events (a room upgrade's bans) in one transaction, written as
+   * its slices are built: the event rows go to the database slice by slice (one COPY on
+   * PostgreSQL, which inserts them on its own core while this thread builds the next
+   * slice), then the state groups, current state, memberships and extremities of the whole
+   * chain. Each slice's rows are final (signed) once its `ready` resolves; slices are
+   * written in order. The caller allocates nothing: `count` and `stateCount` say how
+   * many positions the chain takes. A failure of the slices or of a write rolls it all back.
+   */
+  async persistChain(
+    chain: ChainToPersist,
+    alsoWrite?: (events: readonly EventToPersist[], streamOrderings: ReadonlyMap<string, number>) => Promise<void>,
+  ): Promise<PersistResult> {
+    try {
+      return await this.database.transaction("persist_event_chain", async (tx) => {
+        try {
+          return await this.#persistChain(tx, chain, alsoWrite);
+        } catch (err) {
+          this.#reserved.clear();
+          throw err;
+        }
+      });
+    } finally {
+      // Slices not taken (a failed write stops the loop): their builder is told to stop.
+      await chain.slices[Symbol.asyncIterator]().return?.();
+    }
+  }
+
+  async #persistChain(
+    tx: Db,
+    chain: ChainToPersist,
+    alsoWrite?: (events: readonly EventToPersist[], streamOrderings: ReadonlyMap<string, number>) => Promise<void>,
+  ): Promise<PersistResult> {
+    const lastStream = await this.#allocate(tx, "events", chain.count);
+    const lastGroup = chain.stateCount > 0 ? await this.#allocate(tx, "state_groups", chain.stateCount) : 0;
+    let nextStream = lastStream - chain.count + 1;
+    const firstGroup = lastGroup - chain.stateCount + 1;
+    // planChain numbers the chain's groups firstGroup, firstGroup + 1, ... in order, so an
+    // event's group is known before the chain is planned (which needs every event).
+    let group = chain.prevStateGroup.id;
+    const streamOrderings = new Map<string, number>();
+    const all: EventToPersist[] = [];
+    const rows = await this.sql.openRowStream(tx, "events", EVENT_COLUMNS);
+    let states = 0;
+    let written: Promise<void> = Promise.resolve();
+    let failure: { err: unknown } | undefined;
+    try {
+      for await (const slice of chain.slices) {
+        // Awaited in turn below; a rejection before then is not unhandled.
+        slice.ready?.catch(() => undefined);
+        const placed: Array<{ e: EventToPersist; streamOrdering: number; group: number }> = [];
+        for (const e of slice.events) {
+          const streamOrdering = nextStream++;
+          streamOrderings.set(e.eventId, streamOrdering);
+          if (e.stateKey !== null) group = firstGroup + states++;
+          all.push(e);
+          placed.push({ e, streamOrdering, group });
+        }
+        // In order, each once signed, while the loop goes on to build the next slice.
+        written = written.then(async () => {
+          await slice.ready;
+          await rows.add(placed.map((p) => eventRow(p.e, p.streamOrdering, p.group)));
+        });
+        written.catch((err: unknown) => (failure ??= { err }));
+        if (failure) throw failure.err;
+      }
+      await written;
+      if (all.length !== chain.count || states !== chain.stateCount) {
+        throw new Error(`the chain has ${all.length} events (${states} state), not ${chain.count} (${chain.stateCount})`);
+      }
+      await rows.close();
+    } catch (err) {
+      rows.abort(err);
+      await written.catch(() => undefined);
+      throw err;
+    }
+
+    const statements = this.sql.pipeline(tx);
+    const changes = all.filter((e) => e.stateKey !== null).map((e) => ({ type: e.type, stateKey: e.stateKey!, eventId: e.eventId }));
+    const plan = changes.length > 0 ? await this.stateGroups.planChain(tx, chain.roomId, firstGroup, chain.prevStateGroup, changes) : undefined;
+    const state = newStateRows();
+    for (const e of all) if (e.stateKey !== null) addStateRows(state, e, streamOrderings.get(e.eventId)!);
+    const batch: RoomEventBatch = { roomId: chain.roomId, prevStateGroup: chain.prevStateGroup, events: all, extremities: chain.extremities() };
+    await this.#writeRest(statements, [batch], all, state, plan ? [plan] : []);
+    if (alsoWrite) statements.wait(alsoWrite(all, streamOrderings));
+    await statements.done();
+    const after = plan?.infos.at(-1) ?? chain.prevStateGroup;
+    return { streamOrderings, stateGroups: new Map([[chain.roomId, after]]) };
+  }
+
+  /**
+   * Everything after the event positions and state groups are planned: current state and
+   * memberships (rows of fresh keys plain inserts, a COPY when there are many, the others
+   * upserts), forward extremities, the state groups, then `events` (the event rows, when
+   * not written already), and redactions.
+   */
+  async #writeRest(
+    statements: StatementPipeline,
+    batches: RoomEventBatch[],
+    all: readonly EventToPersist[],
+    state: StateRows,
+    chains: StateChainRows[],
+    events?: PreparedInsert,
+  ): Promise<void> {
+    const [newState, changedState] = partition(state.currentState, state.fresh);
+    const [newMembers, changedMembers] = partition(state.memberships, state.fresh);
     statements.insertMany("room_current_state", CURRENT_STATE_COLUMNS, changedState, CURRENT_STATE_UPSERT);
     statements.insertMany("room_memberships", MEMBERSHIP_COLUMNS, changedMembers, MEMBERSHIP_UPSERT);
 
@@ -234,7 +320,7 @@ export class EventPersistStore {
       ...(newState.length > 0 ? [this.sql.prepareInsert("room_current_state", CURRENT_STATE_COLUMNS, newState)] : []),
       ...(newMembers.length > 0 ? [this.sql.prepareInsert("room_memberships", MEMBERSHIP_COLUMNS, newMembers)] : []),
       ...(chains.length > 0 ? this.stateGroups.prepareWrite(chains) : []),
-      this.sql.prepareInsert("events", EVENT_COLUMNS, eventRows),
+      ...(events ? [events] : []),
     ];
     for (const insert of inserts) await statements.insert(insert);
 
@@ -246,7 +332,6 @@ export class EventPersistStore {
         [e.eventId, e.redacts, e.roomId],
       );
     }
-    return { streamOrderings, stateGroups: groupsAfter };
   }
 
   /**
@@ -289,6 +374,52 @@ export class EventPersistStore {
     );
     return Number(rows[0]!.position);
   }
+}
+
+/** Current state and membership rows of a write, by room, type and state key (the last event's). */
+interface StateRows {
+  currentState: Map<string, unknown[]>;
+  memberships: Map<string, unknown[]>;
+  /** Keys (and so membership rows) the room had no row for before this write. */
+  fresh: Set<string>;
+}
+
+function newStateRows(): StateRows {
+  return { currentState: new Map(), memberships: new Map(), fresh: new Set() };
+}
+
+function addStateRows(rows: StateRows, e: EventToPersist, streamOrdering: number): void {
+  const key = `${e.roomId}\u0000${e.type}\u0000${e.stateKey}`;
+  // The builder names the state event an event replaces; none means the room had
+  // nothing under the key (its head holds the complete state, and every member it
+  // authorises against).
+  if (!rows.currentState.has(key) && e.unsigned?.replaces_state === undefined) rows.fresh.add(key);
+  rows.currentState.set(key, [e.roomId, e.type, e.stateKey, e.eventId]);
+  if (e.type === "m.room.member" && e.membership !== null) {
+    rows.memberships.set(key, [e.roomId, e.stateKey, e.membership, e.eventId, streamOrdering, e.sender, e.displayname, e.avatarUrl, false]);
+  }
+}
+
+function eventRow(e: EventToPersist, streamOrdering: number, stateGroup: number): unknown[] {
+  return [
+    streamOrdering,
+    e.eventId,
+    e.roomId,
+    e.depth,
+    e.type,
+    e.stateKey,
+    e.sender,
+    e.originServerTs,
+    e.membership,
+    e.pduJson,
+    e.unsigned ? JSON.stringify(e.unsigned) : null,
+    stateGroup,
+    e.relType,
+    e.relatesTo,
+    e.containsUrl,
+    e.txn?.scope ?? null,
+    e.txn?.txnId ?? null,
+  ];
 }
 
 /** The rows whose keys are in `keys`, and the others. */

@@ -1,4 +1,4 @@
-import { Readable } from "node:stream";
+import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { getTableColumns, getTableName, sql, type SQL, type Table } from "drizzle-orm";
 import type { Database, Db } from "../database.ts";
@@ -74,10 +74,42 @@ export class SqlExec {
    */
   prepareInsert(table: string, columns: string[], rows: unknown[][], suffix = ""): PreparedInsert {
     if (suffix === "" && this.copies(rows.length)) {
-      const chunks = copyChunks(rows);
-      return { copies: true, run: (tx) => this.#copy(tx, table, columns, chunks) };
+      return { copies: true, run: (tx) => this.#copy(tx, table, columns, copyChunks(rows)) };
     }
     return { copies: false, run: (tx) => this.#insert(tx, table, columns, rows, suffix) };
+  }
+
+  /**
+   * Rows of `table` written as they are produced, for a long write whose later rows are
+   * made while earlier ones are written: on PostgreSQL one COPY that stays open until
+   * `close` (the server inserts each part as it arrives, on its own core; nothing else
+   * may be issued on `tx` meanwhile), on SQLite the rows of each `add` inserted at once.
+   */
+  async openRowStream(tx: Db, table: string, columns: string[]): Promise<RowStream> {
+    if (this.database.dialect === "sqlite") {
+      return {
+        add: async (rows) => {
+          if (rows.length > 0) await this.insertMany(tx, table, columns, rows);
+        },
+        close: async () => {},
+        abort: () => {},
+      };
+    }
+    const { stream, refused } = await this.#startCopy(tx, table, columns);
+    // `abort` destroys the stream with an error, which the stream then emits; the failure
+    // reaches the caller through `refused`.
+    stream.on("error", () => undefined);
+    return {
+      add: async (rows) => {
+        if (rows.length === 0) return;
+        // The stream buffers what the socket cannot take yet; waiting for it to drain keeps
+        // a fast producer from holding the whole table's text in memory.
+        if (!stream.write(copyText(rows))) await Promise.race([new Promise((resolve) => stream.once("drain", resolve)), refused]);
+      },
+      close: () => Promise.race([new Promise<void>((resolve) => stream.end(resolve)), refused]),
+      // CopyFail: the server refuses the COPY, and the transaction fails with it.
+      abort: (err) => void stream.destroy(err instanceof Error ? err : new Error(String(err))),
+    };
   }
 
   /**
@@ -172,7 +204,12 @@ export class SqlExec {
    * two thirds of an unnest() insert, and the rows are written as tab-separated text
    * rather than escaped array literals (JSON, full of quotes, needs none in COPY text).
    */
-  async #copy(tx: Db, table: string, columns: string[], chunks: string[]): Promise<void> {
+  async #copy(tx: Db, table: string, columns: string[], chunks: Iterable<string>): Promise<void> {
+    const { stream, refused } = await this.#startCopy(tx, table, columns);
+    await Promise.race([pipeline(Readable.from(chunks), stream), refused]);
+  }
+
+  async #startCopy(tx: Db, table: string, columns: string[]): Promise<{ stream: NodeJS.WritableStream & Writable; refused: Promise<never> }> {
     const client = pgClientOf(tx);
     if (!client) throw new Error("COPY needs a PostgreSQL transaction");
     const query = client.unsafe(`COPY ${table} (${columns.join(", ")}) FROM STDIN`);
@@ -187,8 +224,8 @@ export class SqlExec {
       };
     });
     refused.catch(() => undefined);
-    const stream = await query.writable();
-    await Promise.race([pipeline(Readable.from(chunks), stream), refused]);
+    const stream = (await query.writable()) as NodeJS.WritableStream & Writable;
+    return { stream, refused };
   }
 
   /** The PostgreSQL types of `columns` of `table` (from the schema), for unnest's arrays. */
@@ -252,6 +289,16 @@ interface InsertTexts {
   single: string;
 }
 
+/** See SqlExec.openRowStream. */
+export interface RowStream {
+  /** Sends rows; resolves when more may follow. */
+  add(rows: unknown[][]): Promise<void>;
+  /** Resolves once every row is in (rejects if the database refused one). */
+  close(): Promise<void>;
+  /** Gives up: the database refuses the rows, failing the transaction. */
+  abort(err: unknown): void;
+}
+
 export interface PreparedInsert {
   /** Whether `run` is a COPY: await it before issuing anything else on the transaction. */
   copies: boolean;
@@ -271,14 +318,14 @@ const PG_COPY_MIN_ROWS = 500;
 const COPY_ROWS_PER_CHUNK = 1000;
 
 /** Rows as COPY text, a chunk per COPY_ROWS_PER_CHUNK rows. */
-function copyChunks(rows: unknown[][]): string[] {
-  const chunks: string[] = [];
-  for (let i = 0; i < rows.length; i += COPY_ROWS_PER_CHUNK) {
-    let text = "";
-    for (const row of rows.slice(i, i + COPY_ROWS_PER_CHUNK)) text += `${row.map(copyField).join("\t")}\n`;
-    chunks.push(text);
-  }
-  return chunks;
+function* copyChunks(rows: unknown[][]): Generator<string> {
+  for (let i = 0; i < rows.length; i += COPY_ROWS_PER_CHUNK) yield copyText(rows.slice(i, i + COPY_ROWS_PER_CHUNK));
+}
+
+function copyText(rows: unknown[][]): string {
+  let text = "";
+  for (const row of rows) text += `${row.map(copyField).join("\t")}\n`;
+  return text;
 }
 
 /** A value in COPY's text format: \N is NULL; backslash, newline, CR and tab are escaped. */

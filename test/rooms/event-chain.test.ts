@@ -1,0 +1,150 @@
+// RoomEvents.createChain: a long chain (a room upgrade's bans) built slice by slice while
+// the writer writes the slices before, in one transaction.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import type { TestHomeserver } from "../support/homeserver.ts";
+import { maxHops } from "../../src/storage/stores/state-groups.ts";
+import { ChainSignatures } from "../../src/rooms/chain-signatures.ts";
+import type { NewEvent } from "../../src/rooms/event-builder.ts";
+import { clientFor, enc, registerUsers, startRoomsHomeserver, txn, type Account } from "./helpers.ts";
+
+let t: TestHomeserver;
+let alice: Account;
+let bob: Account;
+
+beforeAll(async () => {
+  t = await startRoomsHomeserver();
+  [alice, bob] = await registerUsers(t, "alice", "bob");
+});
+afterAll(() => t.stop());
+
+const ban = (who: string): NewEvent => ({ type: "m.room.member", stateKey: who, content: { membership: "ban", reason: "spam" }, sender: alice.userId });
+
+async function stateOf(roomId: string): Promise<Map<string, string>> {
+  const state = new Map<string, string>();
+  for (const row of await t.hs.services.rooms.stores.rooms.currentState(roomId)) state.set(`${row.type}\u0000${row.stateKey}`, row.eventId);
+  return state;
+}
+
+async function eventCount(roomId: string): Promise<number> {
+  const rows = await t.hs.services.database.queryRaw<{ n: number | string }>("SELECT COUNT(*) AS n FROM events WHERE room_id = ?", [roomId]);
+  return Number(rows[0]!.n);
+}
+
+test("a chain of several slices: one transaction, linked in order, state after every event recoverable", async () => {
+  const a = clientFor(t, alice);
+  const roomId = (await a("POST", "/createRoom", { preset: "public_chat" })).body.room_id;
+  const rooms = t.hs.services.rooms;
+  const before = await stateOf(roomId);
+  const lastBefore = (await rooms.stores.rooms.forwardExtremities(roomId))[0]!.eventId;
+  // Bans with messages among them (no state of their own: they share the last ban's).
+  const events: NewEvent[] = [];
+  for (let i = 0; i < 1150; i++) {
+    events.push(i % 100 === 42 ? { type: "m.room.message", content: { body: `between ${i}` }, sender: alice.userId } : ban(`@spammer${i}:spam.example`));
+  }
+  const transactions: string[] = [];
+  const stop = t.hs.services.database.stats.addListener((name) => transactions.push(name));
+  const created = await rooms.events.createChain(roomId, events);
+  stop();
+  expect(transactions.filter((n) => n === "persist_event_chain")).toHaveLength(1);
+  expect(transactions.filter((n) => n === "persist_events")).toHaveLength(0);
+  expect(created).toHaveLength(events.length);
+
+  const expected = new Map(before);
+  const after: Array<Map<string, string>> = [];
+  created.forEach((c, i) => {
+    const e = events[i]!;
+    if (e.stateKey !== undefined) expected.set(`${e.type}\u0000${e.stateKey}`, c.eventId);
+    after.push(new Map(expected));
+  });
+  const groups = rooms.stores.stateGroups;
+  // Around the slice boundaries (every 500 events), a message, and the end.
+  for (const i of [0, 42, 43, 499, 500, 501, 999, 1000, 1149]) {
+    const row = await rooms.stores.events.get(created[i]!.eventId);
+    expect(row, `event ${i}`).toBeDefined();
+    expect(await groups.stateAt(row!.stateGroup), `state after event ${i}`).toEqual(after[i]!);
+    expect(JSON.parse(row!.pdu).prev_events, `prev of event ${i}`).toEqual([i === 0 ? lastBefore : created[i - 1]!.eventId]);
+  }
+  const orderings = created.map((c) => c.streamOrdering!);
+  expect(orderings.every((o, i) => i === 0 || o === orderings[i - 1]! + 1)).toBe(true);
+  expect(await stateOf(roomId)).toEqual(expected);
+  expect(await rooms.stores.rooms.members(roomId, "ban")).toHaveLength(1150 - 12);
+  expect((await rooms.stores.rooms.forwardExtremities(roomId)).map((x) => x.eventId)).toEqual([created.at(-1)!.eventId]);
+  const last = await groups.info((await rooms.stores.events.get(created.at(-1)!.eventId))!.stateGroup);
+  expect(last!.hops).toBeLessThanOrEqual(maxHops(last!.baseSize));
+
+  // Later events chain on and see the whole chain; clients read it in order.
+  const next = await a("PUT", `/rooms/${enc(roomId)}/send/m.room.message/${txn()}`, { body: "after the chain" });
+  expect(next.status).toBe(200);
+  const nextRow = await rooms.stores.events.get(next.body.event_id);
+  expect(JSON.parse(nextRow!.pdu).prev_events).toEqual([created.at(-1)!.eventId]);
+  const page = await a("GET", `/rooms/${enc(roomId)}/messages?dir=b&limit=3`);
+  expect(page.body.chunk.map((e: any) => e.event_id)).toEqual([next.body.event_id, created[1149]!.eventId, created[1148]!.eventId]);
+});
+
+test("sends into the room wait for the chain and come after it; other rooms are not held by its room", async () => {
+  const a = clientFor(t, alice);
+  const roomId = (await a("POST", "/createRoom", { preset: "public_chat" })).body.room_id;
+  const other = (await a("POST", "/createRoom", {})).body.room_id;
+  const rooms = t.hs.services.rooms;
+  const chain = rooms.events.createChain(
+    roomId,
+    Array.from({ length: 1200 }, (_, i) => ban(`@waiting${i}:spam.example`)),
+  );
+  const during = a("PUT", `/rooms/${enc(roomId)}/send/m.room.message/${txn()}`, { body: "sent during the chain" });
+  const elsewhere = await a("PUT", `/rooms/${enc(other)}/send/m.room.message/${txn()}`, { body: "another room" });
+  expect(elsewhere.status).toBe(200);
+  const created = await chain;
+  const res = await during;
+  expect(res.status).toBe(200);
+  const row = await rooms.stores.events.get(res.body.event_id);
+  expect(JSON.parse(row!.pdu).prev_events).toEqual([created.at(-1)!.eventId]);
+  expect(row!.streamOrdering).toBeGreaterThan(created.at(-1)!.streamOrdering!);
+});
+
+test("an event refused in a later slice fails the whole chain: nothing is written, the room goes on from before", async () => {
+  const a = clientFor(t, alice);
+  const roomId = (await a("POST", "/createRoom", { preset: "public_chat" })).body.room_id;
+  await clientFor(t, bob)("POST", `/rooms/${enc(roomId)}/join`, {});
+  const rooms = t.hs.services.rooms;
+  const countBefore = await eventCount(roomId);
+  const stateBefore = await stateOf(roomId);
+  const lastBefore = (await rooms.stores.rooms.forwardExtremities(roomId))[0]!.eventId;
+  const events = Array.from({ length: 1300 }, (_, i) => ban(`@doomed${i}:spam.example`));
+  // Bob has no power to ban: the 1,201st event (third slice) is refused.
+  events[1200] = { ...ban("@refused:spam.example"), sender: bob.userId };
+  await expect(rooms.events.createChain(roomId, events)).rejects.toMatchObject({ status: 403, errcode: "M_FORBIDDEN" });
+
+  expect(await eventCount(roomId)).toBe(countBefore);
+  expect(await stateOf(roomId)).toEqual(stateBefore);
+  expect(await rooms.stores.rooms.members(roomId, "ban")).toHaveLength(0);
+  const next = await a("PUT", `/rooms/${enc(roomId)}/send/m.room.message/${txn()}`, { body: "still here" });
+  expect(next.status).toBe(200);
+  const row = await rooms.stores.events.get(next.body.event_id);
+  expect(JSON.parse(row!.pdu).prev_events).toEqual([lastBefore]);
+  // The refused chain's positions are not reused in a way that breaks order.
+  expect((await a("GET", `/rooms/${enc(roomId)}/messages?dir=b&limit=1`)).body.chunk[0].event_id).toBe(next.body.event_id);
+});
+
+test("a slice whose signing fails fails the chain; a chain after it is written whole", async () => {
+  const a = clientFor(t, alice);
+  const roomId = (await a("POST", "/createRoom", { preset: "public_chat" })).body.room_id;
+  const rooms = t.hs.services.rooms;
+  const countBefore = await eventCount(roomId);
+  const complete = ChainSignatures.prototype.complete;
+  let calls = 0;
+  ChainSignatures.prototype.complete = async function (this: ChainSignatures, built, takeBack) {
+    // The second slice's signatures never come.
+    if (++calls === 2) throw new Error("signer lost");
+    return complete.call(this, built, takeBack);
+  };
+  try {
+    await expect(rooms.events.createChain(roomId, Array.from({ length: 1100 }, (_, i) => ban(`@lost${i}:spam.example`)))).rejects.toThrow("signer lost");
+  } finally {
+    ChainSignatures.prototype.complete = complete;
+  }
+  expect(await eventCount(roomId)).toBe(countBefore);
+  const created = await rooms.events.createChain(roomId, Array.from({ length: 1100 }, (_, i) => ban(`@kept${i}:spam.example`)));
+  expect(created).toHaveLength(1100);
+  expect(await rooms.stores.rooms.members(roomId, "ban")).toHaveLength(1100);
+  expect(await eventCount(roomId)).toBe(countBefore + 1100);
+});
