@@ -352,14 +352,15 @@ export class EventWriter {
           extremities: () => built.at(-1)?.extremitiesAfter ?? head.extremities,
         },
         // The hooks see the chain once it is built (they need every event), inside its transaction.
-        async (_events, streamOrderings) => {
+        async (streamOrderings) => {
           parts = await this.#prepareHookParts(built, new Set());
           await writeParts(parts, streamOrderings);
         },
       );
     } catch (err) {
       for (const part of parts) part.failed();
-      log().error("Persisting a chain of {count} events failed: {error}", { count: chain.count, error: err });
+      // A refused event is the caller's to report.
+      if (!(err instanceof MatrixError)) log().error("Persisting a chain of {count} events failed: {error}", { count: chain.count, error: err });
       // Events of the chain may be on the head: it is reloaded from the database.
       head.pending -= built.length;
       this.heads.invalidate(head);

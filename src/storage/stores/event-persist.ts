@@ -202,12 +202,12 @@ export class EventPersistStore {
    * PostgreSQL, which inserts them on its own core while this thread builds the next
    * slice), then the state groups, current state, memberships and extremities of the whole
    * chain. Each slice's rows are final (signed) once its `ready` resolves; slices are
-   * written in order. The caller allocates nothing: `count` and `stateCount` say how
-   * many positions the chain takes. A failure of the slices or of a write rolls it all back.
+   * written in order; `count` and `stateCount` say how many positions to allocate first.
+   * `alsoWrite` is as for `persist`. A failure of the slices or of a write rolls it all back.
    */
   async persistChain(
     chain: ChainToPersist,
-    alsoWrite?: (events: readonly EventToPersist[], streamOrderings: ReadonlyMap<string, number>) => Promise<void>,
+    alsoWrite?: (streamOrderings: ReadonlyMap<string, number>) => Promise<void>,
   ): Promise<PersistResult> {
     try {
       return await this.database.transaction("persist_event_chain", async (tx) => {
@@ -227,7 +227,7 @@ export class EventPersistStore {
   async #persistChain(
     tx: Db,
     chain: ChainToPersist,
-    alsoWrite?: (events: readonly EventToPersist[], streamOrderings: ReadonlyMap<string, number>) => Promise<void>,
+    alsoWrite?: (streamOrderings: ReadonlyMap<string, number>) => Promise<void>,
   ): Promise<PersistResult> {
     const lastStream = await this.#allocate(tx, "events", chain.count);
     const lastGroup = chain.stateCount > 0 ? await this.#allocate(tx, "state_groups", chain.stateCount) : 0;
@@ -280,7 +280,7 @@ export class EventPersistStore {
     for (const e of all) if (e.stateKey !== null) addStateRows(state, e, streamOrderings.get(e.eventId)!);
     const batch: RoomEventBatch = { roomId: chain.roomId, prevStateGroup: chain.prevStateGroup, events: all, extremities: chain.extremities() };
     await this.#writeRest(statements, [batch], all, state, plan ? [plan] : []);
-    if (alsoWrite) statements.wait(alsoWrite(all, streamOrderings));
+    if (alsoWrite) statements.wait(alsoWrite(streamOrderings));
     await statements.done();
     const after = plan?.infos.at(-1) ?? chain.prevStateGroup;
     return { streamOrderings, stateGroups: new Map([[chain.roomId, after]]) };
