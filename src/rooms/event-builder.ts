@@ -173,6 +173,7 @@ export function applyBuiltEvent(head: RoomHead, e: NewEvent, built: { eventId: s
       redacts: e.redacts ?? null,
       displayname: isMember ? stringOrNull(e.content.displayname) : null,
       avatarUrl: isMember ? stringOrNull(e.content.avatar_url) : null,
+      banContent: isMember && e.content.membership === "ban" ? JSON.stringify(e.content) : null,
       txn: e.txn,
     },
   };

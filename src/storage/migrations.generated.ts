@@ -7,6 +7,7 @@ import sqlite3 from "../../drizzle/sqlite/0003_send_path_pages.sql" with { type:
 import sqlite4 from "../../drizzle/sqlite/0004_extremities_without_rowid.sql" with { type: "text" };
 import sqlite5 from "../../drizzle/sqlite/0005_events_txn_unique.sql" with { type: "text" };
 import sqlite6 from "../../drizzle/sqlite/0006_push_defaults_by_events.sql" with { type: "text" };
+import sqlite7 from "../../drizzle/sqlite/0007_ban_content.sql" with { type: "text" };
 import postgres0 from "../../drizzle/postgres/0000_init.sql" with { type: "text" };
 import postgres1 from "../../drizzle/postgres/0001_event_txn_ids_created.sql" with { type: "text" };
 import postgres2 from "../../drizzle/postgres/0002_push_retention_ts.sql" with { type: "text" };
@@ -14,6 +15,7 @@ import postgres3 from "../../drizzle/postgres/0003_pg_partial_indexes.sql" with 
 import postgres4 from "../../drizzle/postgres/0004_send_path_pages.sql" with { type: "text" };
 import postgres5 from "../../drizzle/postgres/0005_events_txn_unique.sql" with { type: "text" };
 import postgres6 from "../../drizzle/postgres/0006_push_defaults_by_events.sql" with { type: "text" };
+import postgres7 from "../../drizzle/postgres/0007_ban_content.sql" with { type: "text" };
 
 export interface Migration { tag: string; sql: string }
 
@@ -25,6 +27,7 @@ export const sqliteMigrations: Migration[] = [
   { tag: "0004_extremities_without_rowid", sql: sqlite4 },
   { tag: "0005_events_txn_unique", sql: sqlite5 },
   { tag: "0006_push_defaults_by_events", sql: sqlite6 },
+  { tag: "0007_ban_content", sql: sqlite7 },
 ];
 
 export const postgresMigrations: Migration[] = [
@@ -35,4 +38,5 @@ export const postgresMigrations: Migration[] = [
   { tag: "0004_send_path_pages", sql: postgres4 },
   { tag: "0005_events_txn_unique", sql: postgres5 },
   { tag: "0006_push_defaults_by_events", sql: postgres6 },
+  { tag: "0007_ban_content", sql: postgres7 },
 ];

@@ -115,6 +115,11 @@ export const roomMemberships = sqliteTable(
     avatarUrl: text("avatar_url"),
     /** Set by /forget; cleared by the next membership change. */
     forgotten: integer("forgotten", { mode: "boolean" }).notNull().default(false),
+    /**
+     * A ban's event content as JSON text (null for other memberships): a room upgrade
+     * copies every ban from here, through the room's index, without reading the events.
+     */
+    banContent: text("ban_content"),
   },
   (t) => [
     primaryKey({ columns: [t.roomId, t.userId] }),

@@ -23,6 +23,8 @@ export interface EventToPersist {
   /** Member events: the profile in the content. */
   displayname: string | null;
   avatarUrl: string | null;
+  /** Bans: the content as JSON text (room_memberships.ban_content). */
+  banContent: string | null;
   txn?: { scope: string; txnId: string };
 }
 
@@ -396,7 +398,7 @@ function addStateRows(rows: StateRows, e: EventToPersist, streamOrdering: number
   if (!rows.currentState.has(key) && e.unsigned?.replaces_state === undefined) rows.fresh.add(key);
   rows.currentState.set(key, [e.roomId, e.type, e.stateKey, e.eventId]);
   if (e.type === "m.room.member" && e.membership !== null) {
-    rows.memberships.set(key, [e.roomId, e.stateKey, e.membership, e.eventId, streamOrdering, e.sender, e.displayname, e.avatarUrl, false]);
+    rows.memberships.set(key, [e.roomId, e.stateKey, e.membership, e.eventId, streamOrdering, e.sender, e.displayname, e.avatarUrl, false, e.banContent]);
   }
 }
 
@@ -450,10 +452,10 @@ const SQLITE_POSITION_BLOCK = 1000;
 const ROOM_COLUMNS = ["room_id", "room_version", "creator", "created_ts", "is_public", "room_type"];
 const CURRENT_STATE_COLUMNS = ["room_id", "type", "state_key", "event_id"];
 const CURRENT_STATE_UPSERT = "ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id";
-const MEMBERSHIP_COLUMNS = ["room_id", "user_id", "membership", "event_id", "stream_ordering", "sender", "displayname", "avatar_url", "forgotten"];
+const MEMBERSHIP_COLUMNS = ["room_id", "user_id", "membership", "event_id", "stream_ordering", "sender", "displayname", "avatar_url", "forgotten", "ban_content"];
 const MEMBERSHIP_UPSERT = `ON CONFLICT (room_id, user_id) DO UPDATE SET membership = excluded.membership, event_id = excluded.event_id,
    stream_ordering = excluded.stream_ordering, sender = excluded.sender, displayname = excluded.displayname,
-   avatar_url = excluded.avatar_url, forgotten = excluded.forgotten`;
+   avatar_url = excluded.avatar_url, forgotten = excluded.forgotten, ban_content = excluded.ban_content`;
 const EXTREMITY_COLUMNS = ["room_id", "event_id"];
 
 const EVENT_COLUMNS = [

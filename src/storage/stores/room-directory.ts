@@ -52,20 +52,15 @@ export class RoomDirectoryStore {
   /**
    * The room's current bans, by user id: the banned users and their ban events' content
    * as JSON text, read through the (room_id, membership) index without touching other
-   * memberships, and the events by position (their primary key) rather than through the
-   * event-id index. The database cuts the content out of each PDU (a room upgrade copies
-   * 10,000 bans: on PostgreSQL that parsing runs beside this thread). In user order, a
-   * copy of them into another room appends to its indexes by user.
+   * memberships or any event (the content is kept with the ban). In user order, a copy
+   * of them into another room appends to its indexes by user.
    */
   async bans(roomId: string): Promise<Array<{ userId: string; content: string | null }>> {
-    const { db, tables, dialect } = this.database;
+    const { db, tables } = this.database;
     const m = tables.roomMemberships;
-    const e = tables.events;
-    const content = dialect === "sqlite" ? sql<string | null>`json_extract(${e.pdu}, '$.content')` : sql<string | null>`(${e.pdu}::json -> 'content')::text`;
     return db
-      .select({ userId: m.userId, content })
+      .select({ userId: m.userId, content: m.banContent })
       .from(m)
-      .innerJoin(e, eq(e.streamOrdering, m.streamOrdering))
       .where(and(eq(m.roomId, roomId), eq(m.membership, "ban")))
       .orderBy(m.userId);
   }
