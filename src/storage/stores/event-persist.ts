@@ -242,6 +242,7 @@ export class EventPersistStore {
     const all: EventToPersist[] = [];
     const rows = await this.sql.openRowStream(tx, "events", EVENT_COLUMNS);
     let states = 0;
+    let planned!: Promise<{ plan?: StateChainRows; state: StateRows }>;
     let written: Promise<void> = Promise.resolve();
     let failure: { err: unknown } | undefined;
     try {
@@ -264,10 +265,15 @@ export class EventPersistStore {
         written.catch((err: unknown) => (failure ??= { err }));
         if (failure) throw failure.err;
       }
-      await written;
       if (all.length !== chain.count || states !== chain.stateCount) {
         throw new Error(`the chain has ${all.length} events (${states} state), not ${chain.count} (${chain.stateCount})`);
       }
+      // The chain is built: its state is planned while the last slices go to the database.
+      // The state before it is committed, so the snapshot's read goes through the pool (the
+      // transaction's connection is busy with the COPY on PostgreSQL).
+      planned = this.#planChainState(this.database.db, chain, all, streamOrderings, firstGroup);
+      planned.catch(() => undefined);
+      await written;
       await rows.close();
     } catch (err) {
       rows.abort(err);
@@ -276,16 +282,28 @@ export class EventPersistStore {
     }
 
     const statements = this.sql.pipeline(tx);
-    const changes = all.filter((e) => e.stateKey !== null).map((e) => ({ type: e.type, stateKey: e.stateKey!, eventId: e.eventId }));
-    const plan = changes.length > 0 ? await this.stateGroups.planChain(tx, chain.roomId, firstGroup, chain.prevStateGroup, changes) : undefined;
-    const state = newStateRows();
-    for (const e of all) if (e.stateKey !== null) addStateRows(state, e, streamOrderings.get(e.eventId)!);
+    const { plan, state } = await planned;
     const batch: RoomEventBatch = { roomId: chain.roomId, prevStateGroup: chain.prevStateGroup, events: all, extremities: chain.extremities() };
     await this.#writeRest(statements, [batch], all, state, plan ? [plan] : []);
     if (alsoWrite) statements.wait(alsoWrite(streamOrderings));
     await statements.done();
     const after = plan?.infos.at(-1) ?? chain.prevStateGroup;
     return { streamOrderings, stateGroups: new Map([[chain.roomId, after]]) };
+  }
+
+  /** A chain's state groups and its current-state and membership rows. */
+  async #planChainState(
+    db: Db,
+    chain: ChainToPersist,
+    all: readonly EventToPersist[],
+    streamOrderings: ReadonlyMap<string, number>,
+    firstGroup: number,
+  ): Promise<{ plan?: StateChainRows; state: StateRows }> {
+    const changes = all.filter((e) => e.stateKey !== null).map((e) => ({ type: e.type, stateKey: e.stateKey!, eventId: e.eventId }));
+    const plan = changes.length > 0 ? await this.stateGroups.planChain(db, chain.roomId, firstGroup, chain.prevStateGroup, changes) : undefined;
+    const state = newStateRows();
+    for (const e of all) if (e.stateKey !== null) addStateRows(state, e, streamOrderings.get(e.eventId)!);
+    return { plan, state };
   }
 
   /**
