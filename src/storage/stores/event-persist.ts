@@ -335,7 +335,7 @@ export class EventPersistStore {
       statements.insertMany("room_forward_extremities", EXTREMITY_COLUMNS, [...extremities.values()]);
     }
 
-    // Every row serialised before the first COPY, while the statements above run on the server.
+    // The big inserts last (COPYs on PostgreSQL, awaited in turn): the statements above run on the server meanwhile.
     const inserts = [
       ...(newState.length > 0 ? [this.sql.prepareInsert("room_current_state", CURRENT_STATE_COLUMNS, newState)] : []),
       ...(newMembers.length > 0 ? [this.sql.prepareInsert("room_memberships", MEMBERSHIP_COLUMNS, newMembers)] : []),

@@ -69,8 +69,9 @@ export class SqlExec {
   }
 
   /**
-   * `insertMany` with the rows serialised now and sent by `run`: a caller serialises big
-   * COPY data while the statements it issued before run on the server.
+   * `insertMany` as a value: `copies` says whether `run` must be awaited before anything
+   * else is issued on the transaction. A COPY's rows are serialised a chunk at a time as
+   * it is sent, so the server inserts one chunk while the next is written.
    */
   prepareInsert(table: string, columns: string[], rows: unknown[][], suffix = ""): PreparedInsert {
     if (suffix === "" && this.copies(rows.length)) {
@@ -323,8 +324,8 @@ function* copyChunks(rows: unknown[][]): Generator<string> {
 }
 
 function copyText(rows: unknown[][]): string {
-  // Appended field by field: a 10,000-event chunk serialises in about half the time of
-  // mapping and joining each row.
+  // Appended field by field: 10,000 event rows serialise ~40% faster than by mapping and
+  // joining each row.
   let text = "";
   for (const row of rows) {
     for (let i = 0; i < row.length; i++) {
