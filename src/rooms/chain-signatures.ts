@@ -35,10 +35,7 @@ export class ChainSignatures {
    */
   async complete(built: readonly BuiltEvent[], takeBack = true): Promise<void> {
     this.#send();
-    // The worker signs more slowly than the chain is built (a 10,000-event chain left it
-    // ~80 ms behind): this thread, waiting anyway, signs the chunks it has not started,
-    // from the last one back, until the two meet, letting pending I/O in between chunks.
-    for (let i = this.#chunks.length - 1; takeBack && i >= 0 && this.#chunks[i]!.takeBack(); i--) await yieldToPendingIo();
+    if (takeBack) await this.takeBackUnstarted();
     const signatures = (await Promise.all(this.#chunks.map((c) => c.signatures))).flat();
     if (signatures.length !== built.length) throw new Error(`signed ${signatures.length} events, built ${built.length}`);
     // The JSON was written with the placeholder, which sits right after this prefix; the
@@ -54,6 +51,21 @@ export class ChainSignatures {
       const placed = at >= prefix.length && json.startsWith(signaturePlaceholder, at) && signature.length === signaturePlaceholder.length;
       b.row.pduJson = placed ? json.slice(0, at) + signature + json.slice(at + signature.length) : JSON.stringify(b.pdu);
     }
+  }
+
+  /**
+   * The worker signs more slowly than a chain is built (a 10,000-event chain left it ~80 ms
+   * behind): this thread, once it has built everything, signs the chunks the worker has
+   * not started, from the last one back, letting pending I/O in between chunks. Returns
+   * whether it took every chunk (so earlier signers' unstarted chunks may be taken too).
+   */
+  async takeBackUnstarted(): Promise<boolean> {
+    this.#send();
+    for (let i = this.#chunks.length - 1; i >= 0; i--) {
+      if (!this.#chunks[i]!.takeBack()) return false;
+      await yieldToPendingIo();
+    }
+    return true;
   }
 
   #send(): void {

@@ -165,15 +165,18 @@ export class RoomEvents {
       const now = clock.now();
       // Built only as the writer asks for them, on the head as it is once the chain's turn comes.
       async function* slices(): AsyncGenerator<BuiltSlice> {
+        const signers: ChainSignatures[] = [];
         for (let i = 0; i < events.length; i += CHAIN_SLICE) {
           // The slices before this one go to the database in between.
           await yieldToPendingIo();
           const part = events.slice(i, i + CHAIN_SLICE);
-          const last = i + CHAIN_SLICE >= events.length;
           const signatures = signingPool ? new ChainSignatures(signingPool, serverName, signingKey.keyId) : undefined;
           const built = part.map((e) => buildOnHead(head, e, { serverName, signingKey, now, signer: signatures?.signer }));
-          yield { events: built, ready: signatures?.complete(built, last) };
+          if (signatures) signers.push(signatures);
+          yield { events: built, ready: signatures?.complete(built, false) };
         }
+        // Everything is built: this thread signs what the worker has not started, the last slices first.
+        for (let k = signers.length - 1; k >= 0 && (await signers[k]!.takeBackUnstarted()); k--);
       }
       const stateCount = events.filter((e) => e.stateKey !== undefined).length;
       const persisted = await this.deps.writer.submitChain(head, { count: events.length, stateCount, slices: slices() });
