@@ -194,7 +194,7 @@ export class EventPersistStore {
       }
       if (group) groupsAfter.set(batch.roomId, group);
     }
-    await this.#writeRest(statements, batches, all, state, chains, this.sql.prepareInsert("events", EVENT_COLUMNS, eventRows));
+    await this.#writeRest(statements, batches, all, this.#stateWrites(state, chains), this.sql.prepareInsert("events", EVENT_COLUMNS, eventRows));
     return { streamOrderings, stateGroups: groupsAfter };
   }
 
@@ -242,7 +242,7 @@ export class EventPersistStore {
     const all: EventToPersist[] = [];
     const rows = await this.sql.openRowStream(tx, "events", EVENT_COLUMNS);
     let states = 0;
-    let planned!: Promise<{ plan?: StateChainRows; state: StateRows }>;
+    let planned!: Promise<{ plan?: StateChainRows; writes: StateWrites }>;
     let written: Promise<void> = Promise.resolve();
     let failure: { err: unknown } | undefined;
     try {
@@ -282,28 +282,46 @@ export class EventPersistStore {
     }
 
     const statements = this.sql.pipeline(tx);
-    const { plan, state } = await planned;
+    const { plan, writes } = await planned;
     const batch: RoomEventBatch = { roomId: chain.roomId, prevStateGroup: chain.prevStateGroup, events: all, extremities: chain.extremities() };
-    await this.#writeRest(statements, [batch], all, state, plan ? [plan] : []);
+    await this.#writeRest(statements, [batch], all, writes);
     if (alsoWrite) statements.wait(alsoWrite(streamOrderings));
     await statements.done();
     const after = plan?.infos.at(-1) ?? chain.prevStateGroup;
     return { streamOrderings, stateGroups: new Map([[chain.roomId, after]]) };
   }
 
-  /** A chain's state groups and its current-state and membership rows. */
+  /**
+   * A chain's state groups and its current-state and membership rows, their COPY text
+   * serialised now: this runs while the database catches up with the event rows.
+   */
   async #planChainState(
     db: Db,
     chain: ChainToPersist,
     all: readonly EventToPersist[],
     streamOrderings: ReadonlyMap<string, number>,
     firstGroup: number,
-  ): Promise<{ plan?: StateChainRows; state: StateRows }> {
+  ): Promise<{ plan?: StateChainRows; writes: StateWrites }> {
     const changes = all.filter((e) => e.stateKey !== null).map((e) => ({ type: e.type, stateKey: e.stateKey!, eventId: e.eventId }));
     const plan = changes.length > 0 ? await this.stateGroups.planChain(db, chain.roomId, firstGroup, chain.prevStateGroup, changes) : undefined;
     const state = newStateRows();
     for (const e of all) if (e.stateKey !== null) addStateRows(state, e, streamOrderings.get(e.eventId)!);
-    return { plan, state };
+    return { plan, writes: this.#stateWrites(state, plan ? [plan] : [], { serialiseNow: true }) };
+  }
+
+  /** Rows of fresh keys are plain inserts (a COPY when there are many), the others upserts. */
+  #stateWrites(state: StateRows, chains: StateChainRows[], opts: { serialiseNow?: boolean } = {}): StateWrites {
+    const [newState, changedState] = partition(state.currentState, state.fresh);
+    const [newMembers, changedMembers] = partition(state.memberships, state.fresh);
+    return {
+      changedState,
+      changedMembers,
+      inserts: [
+        ...(newState.length > 0 ? [this.sql.prepareInsert("room_current_state", CURRENT_STATE_COLUMNS, newState, "", opts)] : []),
+        ...(newMembers.length > 0 ? [this.sql.prepareInsert("room_memberships", MEMBERSHIP_COLUMNS, newMembers, "", opts)] : []),
+        ...(chains.length > 0 ? this.stateGroups.prepareWrite(chains, opts) : []),
+      ],
+    };
   }
 
   /**
@@ -312,18 +330,9 @@ export class EventPersistStore {
    * upserts), forward extremities, the state groups, then `events` (the event rows, when
    * not written already), and redactions.
    */
-  async #writeRest(
-    statements: StatementPipeline,
-    batches: RoomEventBatch[],
-    all: readonly EventToPersist[],
-    state: StateRows,
-    chains: StateChainRows[],
-    events?: PreparedInsert,
-  ): Promise<void> {
-    const [newState, changedState] = partition(state.currentState, state.fresh);
-    const [newMembers, changedMembers] = partition(state.memberships, state.fresh);
-    statements.insertMany("room_current_state", CURRENT_STATE_COLUMNS, changedState, CURRENT_STATE_UPSERT);
-    statements.insertMany("room_memberships", MEMBERSHIP_COLUMNS, changedMembers, MEMBERSHIP_UPSERT);
+  async #writeRest(statements: StatementPipeline, batches: RoomEventBatch[], all: readonly EventToPersist[], writes: StateWrites, events?: PreparedInsert): Promise<void> {
+    statements.insertMany("room_current_state", CURRENT_STATE_COLUMNS, writes.changedState, CURRENT_STATE_UPSERT);
+    statements.insertMany("room_memberships", MEMBERSHIP_COLUMNS, writes.changedMembers, MEMBERSHIP_UPSERT);
 
     for (const b of batches) statements.run("DELETE FROM room_forward_extremities WHERE room_id = ?", [b.roomId]);
     if (batches.length === 1) {
@@ -336,13 +345,7 @@ export class EventPersistStore {
     }
 
     // The big inserts last (COPYs on PostgreSQL, awaited in turn): the statements above run on the server meanwhile.
-    const inserts = [
-      ...(newState.length > 0 ? [this.sql.prepareInsert("room_current_state", CURRENT_STATE_COLUMNS, newState)] : []),
-      ...(newMembers.length > 0 ? [this.sql.prepareInsert("room_memberships", MEMBERSHIP_COLUMNS, newMembers)] : []),
-      ...(chains.length > 0 ? this.stateGroups.prepareWrite(chains) : []),
-      ...(events ? [events] : []),
-    ];
-    for (const insert of inserts) await statements.insert(insert);
+    for (const insert of [...writes.inserts, ...(events ? [events] : [])]) await statements.insert(insert);
 
     for (const e of all) {
       if (e.redacts === null) continue;
@@ -402,6 +405,13 @@ interface StateRows {
   memberships: Map<string, unknown[]>;
   /** Keys (and so membership rows) the room had no row for before this write. */
   fresh: Set<string>;
+}
+
+/** What #writeRest writes of a StateRows: upserts, then the prepared inserts. */
+interface StateWrites {
+  changedState: unknown[][];
+  changedMembers: unknown[][];
+  inserts: PreparedInsert[];
 }
 
 function newStateRows(): StateRows {

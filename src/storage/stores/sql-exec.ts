@@ -73,9 +73,11 @@ export class SqlExec {
    * else is issued on the transaction. A COPY's rows are serialised a chunk at a time as
    * it is sent, so the server inserts one chunk while the next is written.
    */
-  prepareInsert(table: string, columns: string[], rows: unknown[][], suffix = ""): PreparedInsert {
+  prepareInsert(table: string, columns: string[], rows: unknown[][], suffix = "", opts: { serialiseNow?: boolean } = {}): PreparedInsert {
     if (suffix === "" && this.copies(rows.length)) {
-      return { copies: true, run: (tx) => this.#copy(tx, table, columns, copyChunks(rows)) };
+      // serialiseNow: the caller has time to spare now and none once the COPY starts.
+      const now = opts.serialiseNow ? [...copyChunks(rows)].map((text) => Buffer.from(text)) : undefined;
+      return { copies: true, run: (tx) => this.#copy(tx, table, columns, now ?? copyChunks(rows)) };
     }
     return { copies: false, run: (tx) => this.#insert(tx, table, columns, rows, suffix) };
   }
@@ -205,7 +207,7 @@ export class SqlExec {
    * two thirds of an unnest() insert, and the rows are written as tab-separated text
    * rather than escaped array literals (JSON, full of quotes, needs none in COPY text).
    */
-  async #copy(tx: Db, table: string, columns: string[], chunks: Iterable<string>): Promise<void> {
+  async #copy(tx: Db, table: string, columns: string[], chunks: Iterable<string | Buffer>): Promise<void> {
     const { stream, refused } = await this.#startCopy(tx, table, columns);
     await Promise.race([pipeline(Readable.from(chunks), stream), refused]);
   }

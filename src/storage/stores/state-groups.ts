@@ -183,10 +183,10 @@ export class StateGroupsStore {
   }
 
   /** The inserts that write planned chains, groups first (see SqlExec.prepareInsert). */
-  prepareWrite(plans: readonly StateChainRows[]): PreparedInsert[] {
+  prepareWrite(plans: readonly StateChainRows[], opts: { serialiseNow?: boolean } = {}): PreparedInsert[] {
     return [
-      this.sql.prepareInsert("state_groups", ["id", "room_id", "prev_group", "hops", "base_size"], plans.flatMap((p) => p.groups)),
-      this.sql.prepareInsert("state_group_entries", ["group_id", "type", "state_key", "event_id"], plans.flatMap((p) => p.entries)),
+      this.sql.prepareInsert("state_groups", ["id", "room_id", "prev_group", "hops", "base_size"], plans.flatMap((p) => p.groups), "", opts),
+      this.sql.prepareInsert("state_group_entries", ["group_id", "type", "state_key", "event_id"], plans.flatMap((p) => p.entries), "", opts),
     ];
   }
 }
