@@ -115,7 +115,9 @@ function normaliseDatabase(db: RawConfig["database"], abs: (p: string) => string
     port: a.port,
     schema: a.schema,
     poolMin: a.cp_min,
-    poolMax: Math.max(a.cp_max, a.cp_min),
+    // At least two: a long write transaction (a room upgrade's bans) has its push rules
+    // prepared, and state read, through another connection while it holds its own.
+    poolMax: Math.max(a.cp_max, a.cp_min, 2),
   };
 }
 

@@ -64,6 +64,9 @@ describe("config", () => {
     expect(a.config.database).toMatchObject({ kind: "postgres", user: "u", database: "d", host: "h", port: 5433, poolMin: 2, poolMax: 7 });
     const b = parseConfig({ ...base, database: { name: "postgres", args: { url: "postgres://x@y/z" } } });
     expect(b.config.database).toMatchObject({ kind: "postgres", url: "postgres://x@y/z" });
+    // A pool of one would leave a write transaction waiting for the connection it holds.
+    const c = parseConfig({ ...base, database: { name: "psycopg2", args: { url: "postgres://x@y/z", cp_min: 1, cp_max: 1 } } });
+    expect(c.config.database).toMatchObject({ poolMin: 1, poolMax: 2 });
   });
 
   test("a missing file says so and suggests generate-config", () => {

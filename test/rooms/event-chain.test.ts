@@ -145,3 +145,27 @@ test("a slice whose signing fails fails the chain; a chain after it is written w
   expect(await rooms.stores.rooms.members(roomId, "ban")).toHaveLength(1100);
   expect(await eventCount(roomId)).toBe(countBefore + 1100);
 });
+
+test("with cp_max: 1 a chain still commits (PostgreSQL keeps a second connection for what the transaction reads)", async () => {
+  const one = await startRoomsHomeserver({ postgresArgs: { cp_min: 1, cp_max: 1 } });
+  try {
+    const [owner] = await registerUsers(one, "owner");
+    const roomId = (await clientFor(one, owner!)("POST", "/createRoom", { preset: "public_chat" })).body.room_id;
+    const events = Array.from({ length: 700 }, (_, i): NewEvent => ({
+      type: "m.room.member",
+      stateKey: `@tiny${i}:spam.example`,
+      content: { membership: "ban" },
+      sender: owner!.userId,
+    }));
+    const created = await Promise.race([
+      one.hs.services.rooms.events.createChain(roomId, events),
+      Bun.sleep(20_000).then(() => {
+        throw new Error("the chain did not commit within 20 s");
+      }),
+    ]);
+    expect(created).toHaveLength(700);
+    expect(await one.hs.services.rooms.stores.rooms.members(roomId, "ban")).toHaveLength(700);
+  } finally {
+    await one.stop();
+  }
+}, 30_000);

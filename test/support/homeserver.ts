@@ -19,6 +19,8 @@ export interface TestHomeserverOptions extends Omit<HomeserverOptions, "listen">
   serverName?: string;
   /** Extra homeserver.yaml keys (snake_case, as in the file). */
   config?: Record<string, unknown>;
+  /** On PostgreSQL: database.args keys over the suite's (e.g. cp_max). */
+  postgresArgs?: Record<string, unknown>;
   clock?: Clock;
 }
 
@@ -36,7 +38,9 @@ export interface TestHomeserverBase {
 }
 
 /** The directory, database (SQLite file, or a fresh PostgreSQL schema) and config of a test homeserver. */
-export async function prepareTestHomeserver(opts: { serverName?: string; config?: Record<string, unknown> } = {}): Promise<TestHomeserverBase> {
+export async function prepareTestHomeserver(
+  opts: { serverName?: string; config?: Record<string, unknown>; postgresArgs?: Record<string, unknown> } = {},
+): Promise<TestHomeserverBase> {
   const dir = mkdtempSync(join(tmpdir(), "hearth-test-"));
   const serverName = opts.serverName ?? "test.local";
   let dropSchema: (() => Promise<void>) | undefined;
@@ -45,7 +49,7 @@ export async function prepareTestHomeserver(opts: { serverName?: string; config?
     const schema = `hearth_test_${process.pid}_${Date.now().toString(36)}_${schemaSeq++}`;
     const admin = postgres(TEST_POSTGRES_URL, { max: 1, onnotice: () => {} });
     await admin.unsafe(`CREATE SCHEMA "${schema}"`);
-    database = { name: "psycopg2", args: { url: TEST_POSTGRES_URL, schema, cp_min: 1, cp_max: 4 } };
+    database = { name: "psycopg2", args: { url: TEST_POSTGRES_URL, schema, cp_min: 1, cp_max: 4, ...opts.postgresArgs } };
     dropSchema = async () => {
       await admin.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await admin.end();
