@@ -141,9 +141,7 @@ export class EventWriter {
           submission.settled = true;
         },
       );
-      this.#queue.push(submission);
-      this.#wake?.();
-      this.#startDrain();
+      this.#enqueue(submission);
     });
   }
 
@@ -154,11 +152,13 @@ export class EventWriter {
    * on the head meanwhile. The head must already have a persisted state group.
    */
   submitChain(head: RoomHead, chain: ChainSubmission): Promise<PersistedEvent[]> {
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ head, events: [], chain, settled: true, resolve, reject });
-      this.#wake?.();
-      this.#startDrain();
-    });
+    return new Promise((resolve, reject) => this.#enqueue({ head, events: [], chain, settled: true, resolve, reject }));
+  }
+
+  #enqueue(submission: Submission): void {
+    this.#queue.push(submission);
+    this.#wake?.();
+    this.#startDrain();
   }
 
   #startDrain(): void {

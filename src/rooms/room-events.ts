@@ -71,9 +71,7 @@ export class RoomEvents {
    * `fn` must not call `create` for the same room (it would wait for itself).
    */
   async withRoomHeld<T>(roomId: string, fn: (room: HeldRoom) => Promise<T>): Promise<T> {
-    for (let held = this.#holds.get(roomId); held; held = this.#holds.get(roomId)) await held;
-    let release!: () => void;
-    this.#holds.set(roomId, new Promise<void>((resolve) => (release = resolve)));
+    const release = await this.#hold(roomId);
     // The chain built and not yet submitted (an object: closures set it).
     const unsent: { chain: { head: RoomHead; snapshot: HeadSnapshot } | null } = { chain: null };
     const room: HeldRoom = {
@@ -99,9 +97,19 @@ export class RoomEvents {
     } finally {
       // Nothing else was built on the head meanwhile, so undoing the unsent chain is exact.
       if (unsent.chain) restoreHead(unsent.chain.head, unsent.chain.snapshot);
-      this.#holds.delete(roomId);
       release();
     }
+  }
+
+  /** Waits for the room's current hold to end, then holds it; returns the release. */
+  async #hold(roomId: string): Promise<() => void> {
+    for (let held = this.#holds.get(roomId); held; held = this.#holds.get(roomId)) await held;
+    let resolve!: () => void;
+    this.#holds.set(roomId, new Promise<void>((r) => (resolve = r)));
+    return () => {
+      this.#holds.delete(roomId);
+      resolve();
+    };
   }
 
   /**
@@ -156,9 +164,7 @@ export class RoomEvents {
    */
   async createChain(roomId: string, events: NewEvent[]): Promise<CreatedEvent[]> {
     if (events.length === 0) return [];
-    for (let held = this.#holds.get(roomId); held; held = this.#holds.get(roomId)) await held;
-    let release!: () => void;
-    this.#holds.set(roomId, new Promise<void>((resolve) => (release = resolve)));
+    const release = await this.#hold(roomId);
     try {
       const head = await this.#currentHead(roomId, [...new Set(events.flatMap(membersNeeded))]);
       const { signingPool, serverName, signingKey, clock } = this.deps;
@@ -171,7 +177,8 @@ export class RoomEvents {
           await yieldToPendingIo();
           const part = events.slice(i, i + CHAIN_SLICE);
           const signatures = signingPool ? new ChainSignatures(signingPool, serverName, signingKey.keyId) : undefined;
-          const built = part.map((e) => buildOnHead(head, e, { serverName, signingKey, now, signer: signatures?.signer }));
+          const ctx = { serverName, signingKey, now, signer: signatures?.signer };
+          const built = part.map((e) => buildOnHead(head, e, ctx));
           if (signatures) signers.push(signatures);
           yield { events: built, ready: signatures?.complete(built, false) };
         }
@@ -182,7 +189,6 @@ export class RoomEvents {
       const persisted = await this.deps.writer.submitChain(head, { count: events.length, stateCount, slices: slices() });
       return persisted.map((p) => ({ eventId: p.eventId, roomId, pdu: p.built.pdu, streamOrdering: p.streamOrdering }));
     } finally {
-      this.#holds.delete(roomId);
       release();
     }
   }
