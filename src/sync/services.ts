@@ -131,6 +131,8 @@ export async function createSyncServices(deps: SyncServicesDeps): Promise<SyncSe
       await notifier.flush();
       return processor.prepare(events, createdRooms);
     },
+    // Processing writes in transactions of its own (rooms created in a batch).
+    beforeTransaction: () => notifier.flush(),
   });
   const removeProcessor = notifier.addEventProcessor(async (roomId, pos, info) => {
     try {

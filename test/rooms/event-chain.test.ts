@@ -169,3 +169,15 @@ test("with cp_max: 1 a chain still commits (PostgreSQL keeps a second connection
     await one.stop();
   }
 }, 30_000);
+
+// A room's first events are processed for push after their commit, in transactions of their
+// own; the chain's push outcomes are prepared inside its transaction once those are done.
+test("a chain into a room created a moment before commits (an upgrade's bans)", async () => {
+  const rooms = t.hs.services.rooms;
+  const requester = { userId: alice.userId, deviceId: null, isGuest: false, isAdmin: false, tokenId: "chain-test" };
+  const chained = rooms.createRoom(requester, { preset: "public_chat" }).then(({ roomId }) =>
+    rooms.events.createChain(roomId, Array.from({ length: 20 }, (_, i) => ban(`@spammer${i}:spam.example`))),
+  );
+  const settled = await Promise.race([chained.then((c) => c.length), Bun.sleep(3000).then(() => "stuck")]);
+  expect(settled).toBe(20);
+});
