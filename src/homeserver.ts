@@ -68,7 +68,7 @@ export function createHomeserver(config: HomeserverConfig, opts: HomeserverOptio
   let database: Database | undefined;
   let services: Services | undefined;
   let appFetch: ((req: Request, env: HttpBindings) => Response | Promise<Response>) | undefined;
-  const turnGate = new TurnGate();
+  const turnGate = new TurnGate(() => services?.notifier.waiting ?? 0);
   const idlePoll = new IdlePoll(config.idle_poll_us);
   let profiling: LoopingCall | undefined;
   let optimizing: LoopingCall | undefined;
@@ -217,13 +217,15 @@ export function createHomeserver(config: HomeserverConfig, opts: HomeserverOptio
     async fetch(request, server, bindings = {}) {
       idlePoll.requestArrived();
       const remoteAddress = bindings.remoteAddress ?? server?.requestIP(request)?.address;
-      await turnGate.wait();
-      if (!appFetch || state !== "running") {
-        return Response.json({ errcode: "M_UNKNOWN", error: "Server is not running" }, { status: 503 });
-      }
       try {
+        const gate = turnGate.enter();
+        if (gate) await gate;
+        if (!appFetch || state !== "running") {
+          return Response.json({ errcode: "M_UNKNOWN", error: "Server is not running" }, { status: 503 });
+        }
         return await appFetch(request, { ...bindings, remoteAddress });
       } finally {
+        turnGate.leave();
         idlePoll.responded();
       }
     },

@@ -78,6 +78,7 @@ export class Notifier implements EventNotifier {
   readonly #processors = new Set<EventProcessor>();
   /** The tail of events waiting for processors; undefined when none are. */
   #chain: Promise<void> | undefined;
+  #parked = 0;
 
   constructor(private readonly clock: Clock) {}
 
@@ -85,11 +86,9 @@ export class Notifier implements EventNotifier {
     return this.#position;
   }
 
-  /** Number of waiters currently parked (for metrics and tests). */
+  /** Number of waiters currently parked (for metrics, tests and the turn gate). */
   get waiting(): number {
-    let n = 0;
-    for (const set of this.#byUser.values()) n += set.size;
-    return n;
+    return this.#parked;
   }
 
   /** Rooms at least one parked waiter watches (synapse_notifier_rooms). */
@@ -199,11 +198,13 @@ export class Notifier implements EventNotifier {
   }
 
   #add(w: Waiter): void {
+    this.#parked++;
     for (const r of w.roomIds) getOrCreate(this.#byRoom, r).add(w);
     getOrCreate(this.#byUser, w.userId).add(w);
   }
 
   #remove(w: Waiter): void {
+    this.#parked--;
     for (const r of w.roomIds) deleteFrom(this.#byRoom, r, w);
     deleteFrom(this.#byUser, w.userId, w);
   }

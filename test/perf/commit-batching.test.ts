@@ -39,6 +39,11 @@ test("the gather waits while the gate holds requests, at most the turns it was g
   // Never holding: one turn.
   holdFor = 0;
   expect(await count(gatherBehind(gate, 5))).toBeLessThanOrEqual(2);
+  // Alone (the gate knows no other request in flight): the commit starts in this turn.
+  let gathered = false;
+  void gatherBehind({ holding: false, alone: true }, 5)().then(() => (gathered = true));
+  for (let i = 0; i < 3; i++) await Promise.resolve();
+  expect(gathered).toBe(true);
 });
 
 
