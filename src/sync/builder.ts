@@ -14,11 +14,16 @@ export interface BuiltSync {
 
 /** Builds one /sync response for `ctx` (since → upTo). */
 export async function buildSync(deps: SyncDeps, ctx: SyncContext): Promise<BuiltSync> {
-  const rooms = await buildRooms(deps, ctx);
-  // The sections below read independently: on PostgreSQL their round trips overlap.
-  const [accountData, presence, contributions] = await Promise.all([
+  // Every section reads independently, bounded by ctx.upTo: on PostgreSQL their round trips
+  // overlap. Those that need the user's rooms (presence, and extensions that ask) wait for
+  // the rooms section; the others (account data, to-device, key counts) start at once.
+  const building = buildRooms(deps, ctx);
+  const roomsInfo = () =>
+    building.then((r) => ({ joinedRoomIds: r.joinedRoomIds, newlyJoinedRoomIds: r.newlyJoinedRoomIds, newlyLeftRoomIds: r.newlyLeftRoomIds }));
+  const [rooms, accountData, presence, contributions] = await Promise.all([
+    building,
     globalAccountData(deps, ctx),
-    presenceEvents(deps, ctx, rooms.joinedRoomIds),
+    building.then((r) => presenceEvents(deps, ctx, r.joinedRoomIds)),
     Promise.all(
       deps.extensions.map((ext) =>
         ext.contribute({
@@ -27,9 +32,7 @@ export async function buildSync(deps: SyncDeps, ctx: SyncContext): Promise<Built
           since: ctx.since,
           upTo: ctx.upTo,
           fullState: ctx.fullState,
-          joinedRoomIds: rooms.joinedRoomIds,
-          newlyJoinedRoomIds: rooms.newlyJoinedRoomIds,
-          newlyLeftRoomIds: rooms.newlyLeftRoomIds,
+          rooms: roomsInfo,
         }),
       ),
     ),

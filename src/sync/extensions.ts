@@ -34,6 +34,14 @@ export interface SyncExtensionContext {
   /** What this response covers up to. */
   upTo: SyncToken;
   fullState: boolean;
+  /**
+   * The user's rooms, once the rooms section has read them. Extensions run alongside the
+   * rooms section: one that does not call this does not wait for it.
+   */
+  rooms(): Promise<SyncRoomsInfo>;
+}
+
+export interface SyncRoomsInfo {
   /** Rooms the user is joined to as of upTo. */
   joinedRoomIds: readonly string[];
   /** Rooms joined, and rooms left, after `since` (for device_lists changed/left). */
@@ -49,8 +57,8 @@ export interface SyncExtensionResult {
 }
 
 /**
- * Extensions run at the same time as each other and as the account data and presence
- * sections (after the rooms section); their fields are applied in registration order.
+ * Extensions run at the same time as each other and as the rooms, account data and
+ * presence sections; their fields are applied in registration order.
  */
 export interface SyncExtension {
   readonly name: string;
