@@ -136,7 +136,9 @@ function timedSql(sql: Sql | postgres.TransactionSql<{}>, stats: TransactionStat
   return {
     options: (sql as Sql).options,
     unsafe(query: string, params?: never[], opts?: postgres.UnsafeQueryOptions) {
-      const prepare = params !== undefined && params.length > 0 && opts?.prepare !== false && prepared.admit(query);
+      // Drizzle asks for `prepare: false` unless a query was given a name (never, here): the
+      // choice is PreparedTexts' either way.
+      const prepare = params !== undefined && params.length > 0 && prepared.admit(query);
       const pending = sql.unsafe(query, params, prepare ? { ...opts, prepare: true } : opts);
       if (stats.timed) {
         const t0 = performance.now();

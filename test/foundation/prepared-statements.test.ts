@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { openDatabase, type Database } from "../../src/storage/database.ts";
+import { migrateDatabase } from "../../src/storage/migrate.ts";
 import { prepareTestHomeserver, TEST_POSTGRES_URL, type TestHomeserverBase } from "../support/homeserver.ts";
 
 let base: TestHomeserverBase;
@@ -13,6 +14,7 @@ beforeAll(async () => {
   if (!TEST_POSTGRES_URL) return;
   base = await prepareTestHomeserver();
   database = await openDatabase(base.config.database);
+  await migrateDatabase(database, Date.now());
 });
 afterAll(async () => {
   if (!TEST_POSTGRES_URL) return;
@@ -33,5 +35,23 @@ test.skipIf(!TEST_POSTGRES_URL)("well over the cap of distinct statement texts, 
       const rows = await pg.execute(sql`SELECT ${i}::int + ${round}::int AS ${sql.raw(`n${i}`)}`);
       expect(Number(rows[0]![`n${i}`])).toBe(i + round);
     }
+  }
+});
+
+// drizzle asks postgres.js not to prepare the queries its builder makes (it prepares only
+// named ones): run unprepared, each would take two round trips (parameter types first).
+test.skipIf(!TEST_POSTGRES_URL)("a query of drizzle's builder with parameters runs as a prepared statement", async () => {
+  // A database of its own: the test above used up this one's cap.
+  const fresh = await openDatabase(base.config.database);
+  try {
+    const users = fresh.tables.users;
+    const marker = `@prepared-${Date.now()}:example.org`;
+    const statements = await fresh.transaction("prepared_check", async (tx) => {
+      await tx.select({ userId: users.userId }).from(users).where(sql`${users.userId} = ${marker}`);
+      return (tx as unknown as typeof pg).execute(sql`SELECT statement FROM pg_prepared_statements`);
+    });
+    expect(statements.some((r) => String(r.statement).includes('from "users" where'))).toBe(true);
+  } finally {
+    await fresh.close();
   }
 });
