@@ -11,11 +11,11 @@
  * second with ten senders, 15-25% with fifty, ~30 µs less CPU per whoami with ten
  * clients.
  *
- * A request that comes alone (none other in flight but idle long polls, none earlier in its turn, and none of
- * the last CROWD_MEMORY turns with requests had more than one) goes on at once: the
- * extra turn would cost it ~15 µs for nothing, and a client sending back to back pays
- * that on every request (~5% of a lone sender's sends). A burst after a quiet spell
- * thus lets its first request through ungated and gates the rest.
+ * A request that comes alone (no other in flight but idle long polls, none earlier in its
+ * turn, and none of the last CROWD_MEMORY turns with requests had more than one) goes on
+ * at once: the extra turn would cost it ~15 µs for nothing, and a client sending back to
+ * back pays that on every request (~5% of a lone sender's sends). A burst after a quiet
+ * spell thus lets its first request through ungated and gates the rest.
  */
 export class TurnGate {
   #release: Promise<void> | null = null;
@@ -25,6 +25,7 @@ export class TurnGate {
   #turnEndScheduled = false;
   /** Turns with requests still to come before a crowded turn is forgotten. */
   #crowdMemory = 0;
+
   constructor(
     /** Requests in flight that are parked in a long poll (an idle /sync): they do not count as company. */
     private readonly parked: () => number = () => 0,
