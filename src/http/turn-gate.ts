@@ -45,7 +45,7 @@ export class TurnGate {
 
   /** Whether the request in flight, if any, is the only one, and requests have lately come alone. */
   get alone(): boolean {
-    return this.#inFlight - this.parked() <= 1 && this.#crowdMemory === 0 && this.#release === null;
+    return this.#company() <= 1 && this.#crowdMemory === 0 && this.#release === null;
   }
 
   /**
@@ -54,7 +54,7 @@ export class TurnGate {
    * `enter` must be followed by one `leave` when the request is answered.
    */
   enter(): Promise<void> | undefined {
-    const alone = this.#arrivedThisTurn === 0 && this.#crowdMemory === 0 && this.#inFlight - this.parked() <= 0;
+    const alone = this.#company() <= 0 && this.#arrivedThisTurn === 0 && this.#crowdMemory === 0;
     this.#inFlight++;
     this.#arrivedThisTurn++;
     if (!this.#turnEndScheduled) {
@@ -66,6 +66,11 @@ export class TurnGate {
 
   leave(): void {
     this.#inFlight--;
+  }
+
+  /** Requests in flight that are not parked in a long poll. */
+  #company(): number {
+    return this.#inFlight - this.parked();
   }
 
   /** Resolves at the end of the current turn, together with every other wait of this turn. */

@@ -18,8 +18,6 @@ export async function buildSync(deps: SyncDeps, ctx: SyncContext): Promise<Built
   // overlap. Those that need the user's rooms (presence, and extensions that ask) wait for
   // the rooms section; the others (account data, to-device, key counts) start at once.
   const building = buildRooms(deps, ctx);
-  const roomsInfo = () =>
-    building.then((r) => ({ joinedRoomIds: r.joinedRoomIds, newlyJoinedRoomIds: r.newlyJoinedRoomIds, newlyLeftRoomIds: r.newlyLeftRoomIds }));
   const [rooms, accountData, presence, contributions] = await Promise.all([
     building,
     globalAccountData(deps, ctx),
@@ -32,7 +30,7 @@ export async function buildSync(deps: SyncDeps, ctx: SyncContext): Promise<Built
           since: ctx.since,
           upTo: ctx.upTo,
           fullState: ctx.fullState,
-          rooms: roomsInfo,
+          rooms: () => building,
         }),
       ),
     ),
