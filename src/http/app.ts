@@ -2,7 +2,8 @@ import { Hono } from "hono";
 import { getLogger } from "@logtape/logtape";
 import type { AppEnv, Ctx } from "./context.ts";
 import { clientIp } from "./context.ts";
-import { MatrixError } from "./errors.ts";
+import { MatrixError, invalidParam } from "./errors.ts";
+import { refusesNul } from "../storage/postgres-errors.ts";
 import { Router, type Authenticator } from "./router.ts";
 import { cors, CORS_HEADERS } from "./cors.ts";
 import { runInLogContext, currentUsage, annotateLogContext, type ResourceUsage } from "../observability/log-context.ts";
@@ -102,6 +103,7 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
       if (err.errcode === "M_LIMIT_EXCEEDED") await deps.clock.sleep(RATE_LIMIT_RESPONSE_DELAY_MS);
       return c.json(err.toJSON(), err.status as never, err.headers);
     }
+    if (refusesNul(err)) return c.json(invalidParam("Text must not contain NUL (U+0000) characters").toJSON(), 400);
     errorLog().error("Unhandled error while processing {method} {path}: {error}", {
       method: c.req.method,
       path: redactPath(new URL(c.req.url).pathname),

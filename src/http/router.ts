@@ -1,5 +1,6 @@
 import type { Hono, MiddlewareHandler } from "hono";
 import type { AppEnv, Ctx, Requester } from "./context.ts";
+import { invalidParam } from "./errors.ts";
 
 export type Method = "GET" | "POST" | "PUT" | "DELETE";
 export type Handler = (c: Ctx) => Response | Promise<Response>;
@@ -14,6 +15,8 @@ export interface RouteOptions {
 export type Authenticator = (c: Ctx, mode: Exclude<AuthMode, "none">) => Promise<Requester | undefined>;
 
 export const CLIENT_PREFIXES = ["/_matrix/client/v3", "/_matrix/client/r0"] as const;
+
+const NUL_IN_URL = /%00/i;
 
 /**
  * Registers routes on the homeserver's Hono app, remembering every pattern so
@@ -40,6 +43,8 @@ export class Router {
     const auth = opts.auth ?? "none";
     const mw: MiddlewareHandler<AppEnv> = async (c, next) => {
       c.set("servlet", name);
+      // No identifier, type, key or token holds NUL, and PostgreSQL's text cannot store one.
+      if (NUL_IN_URL.test(c.req.url)) throw invalidParam("The path and query must not contain NUL (%00)");
       if (auth !== "none") {
         const requester = await this.authenticate(c, auth);
         if (requester) {

@@ -79,12 +79,19 @@ function relationOf(content: Record<string, unknown>): { relType: string | null;
   const rel = content["m.relates_to"];
   if (typeof rel !== "object" || rel === null || Array.isArray(rel)) return { relType: null, relatesTo: null };
   const { rel_type, event_id } = rel as Record<string, unknown>;
-  if (typeof rel_type !== "string" || typeof event_id !== "string") return { relType: null, relatesTo: null };
-  return { relType: rel_type, relatesTo: event_id };
+  const relType = stringOrNull(rel_type);
+  const relatesTo = stringOrNull(event_id);
+  if (relType === null || relatesTo === null) return { relType: null, relatesTo: null };
+  return { relType, relatesTo };
 }
 
+/**
+ * A content string for a column of its own (membership, profile, relation), or null. The
+ * content keeps it either way; a string with NUL is left out, as PostgreSQL's text
+ * cannot hold one (the whole write would fail, and with it every event in the batch).
+ */
 function stringOrNull(v: unknown): string | null {
-  return typeof v === "string" ? v : null;
+  return typeof v === "string" && !v.includes("\u0000") ? v : null;
 }
 
 /** Builds, authorises and signs `e` on the head and advances the head. Throws MatrixError. */

@@ -120,3 +120,45 @@ test("no access token is 401 on every room route", async () => {
     expect(res.status).toBe(401);
   }
 });
+
+// PostgreSQL's text cannot hold NUL (U+0000): a NUL that reached a column failed the whole
+// write, and a batch of events with it (other senders' messages too).
+test("NUL characters: refused in paths and names, left out of the columns derived from content", async () => {
+  const r = `/rooms/${enc(roomId)}`;
+  for (const [method, path, body] of [
+    ["PUT", `${r}/state/m.room.name/%00`, {}],
+    ["PUT", `${r}/state/a%00b/`, {}],
+    ["PUT", `/user/${enc(alice.userId)}/account_data/%00`, {}],
+    ["GET", "/presence/%00/status", undefined],
+    ["POST", "/rooms/%00/read_markers", {}],
+    ["GET", `${r}/messages?dir=b&from=%00`, undefined],
+  ] as const) {
+    const res = await expect4xx(method, path, body);
+    expect(res.status, path).toBe(400);
+    expect(res.body.errcode, path).toBe("M_INVALID_PARAM");
+  }
+  const created = await expect4xx("POST", "/createRoom", { initial_state: [{ type: "a\u0000b", state_key: "", content: {} }] });
+  expect(created.status).toBe(400);
+  expect(created.body.errcode).toBe("M_INVALID_PARAM");
+  const named = await expect4xx("PUT", `/profile/${enc(alice.userId)}/displayname`, { displayname: "a\u0000b" });
+  expect(named.body.errcode).toBe("M_INVALID_PARAM");
+
+  // Sent together, so they share a commit: the relation with NUL is not indexed, and neither message is lost.
+  const a = clientFor(t, alice);
+  const [odd, plain] = await Promise.all([
+    a("PUT", `${r}/send/m.room.message/${txn()}`, { msgtype: "m.text", body: "odd", "m.relates_to": { rel_type: "m.thread", event_id: "$a\u0000b" } }),
+    a("PUT", `${r}/send/m.room.message/${txn()}`, { msgtype: "m.text", body: "plain" }),
+  ]);
+  expect(odd.status, JSON.stringify(odd.body)).toBe(200);
+  expect(plain.status, JSON.stringify(plain.body)).toBe(200);
+  const stored = await a("GET", `${r}/event/${enc(odd.body.event_id)}`);
+  expect(stored.body.content["m.relates_to"].event_id).toBe("$a\u0000b");
+  expect((await a("GET", `${r}/event/${enc(plain.body.event_id)}`)).body.content.body).toBe("plain");
+  const threads = await t.request("GET", `/_matrix/client/v1/rooms/${enc(roomId)}/threads`, { token: alice.accessToken });
+  expect(threads.status).toBe(200);
+
+  // Elsewhere the database's refusal is bad input, not a server error (SQLite stores it).
+  const report = await t.request("POST", `/_matrix/client/v3${r}/report/${enc(eventId)}`, { token: alice.accessToken, body: { reason: "a\u0000b" } });
+  expect([200, 400]).toContain(report.status);
+  if (report.status === 400) expect(report.body.errcode).toBe("M_INVALID_PARAM");
+});

@@ -9,8 +9,8 @@ import { checkRoomCreation } from "../../ratelimit/limiters.ts";
 import { contentSchema, eventIdParam, plainParam, roomIdParam, userIdSchema } from "./room-params.ts";
 
 const initialStateSchema = v.object({
-  type: v.string("expected a string"),
-  state_key: v.optional(v.string("expected a string")),
+  type: v.pipe(v.string("expected a string"), v.check((s) => !s.includes("\u0000"), "must not contain NUL characters")),
+  state_key: v.optional(v.pipe(v.string("expected a string"), v.check((s) => !s.includes("\u0000"), "must not contain NUL characters"))),
   content: contentSchema,
 });
 
