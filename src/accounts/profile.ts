@@ -39,13 +39,13 @@ export function checkProfileKey(key: string): void {
 function normaliseValue(key: string, value: unknown): unknown {
   if (key === DISPLAYNAME) {
     if (typeof value !== "string") throw invalidParam("'displayname' must be a string");
-    if (value.includes("\u0000")) throw invalidParam("'displayname' must not contain NUL characters");
+    if (value.includes("\u0000") || !value.isWellFormed()) throw invalidParam("'displayname' must be Unicode text without NUL characters");
     if ([...value].length > MAX_DISPLAYNAME_LENGTH) throw invalidParam(`Displayname is too long (max ${MAX_DISPLAYNAME_LENGTH})`);
     return value === "" ? null : value.trim();
   }
   if (key === AVATAR_URL) {
     if (typeof value !== "string") throw invalidParam("'avatar_url' must be a string");
-    if (value.includes("\u0000")) throw invalidParam("'avatar_url' must not contain NUL characters");
+    if (value.includes("\u0000") || !value.isWellFormed()) throw invalidParam("'avatar_url' must be Unicode text without NUL characters");
     if ([...value].length > MAX_AVATAR_URL_LENGTH) throw invalidParam(`Avatar URL is too long (max ${MAX_AVATAR_URL_LENGTH})`);
     return value === "" ? null : value;
   }

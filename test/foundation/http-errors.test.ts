@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
 import { createHttpApp } from "../../src/http/app.ts";
-import { parseBody, MAX_JSON_BODY_BYTES } from "../../src/http/body.ts";
+import { parseBody, nestedDeeperThan, MAX_JSON_BODY_BYTES, MAX_JSON_DEPTH } from "../../src/http/body.ts";
 import { MatrixError } from "../../src/http/errors.ts";
 import { FakeClock } from "../../src/observability/clock.ts";
 import { capturedLogs } from "../support/logs.ts";
@@ -73,6 +73,27 @@ describe("errors at the edge", () => {
     const r = await call("/_matrix/client/v3/echo", { method: "POST", body: big });
     expect(r.status).toBe(413);
     expect(((await r.json()) as any).errcode).toBe("M_TOO_LARGE");
+  });
+
+  test("a body nested deeper than the limit is 400 M_BAD_JSON, not a stack overflow", async () => {
+    // `n` levels: the object and n - 1 arrays.
+    const deep = (n: number) => `{"name":"x","nest":${"[".repeat(n - 1)}${"]".repeat(n - 1)}}`;
+    // The limit itself passes the reader (the schema ignores the extra field).
+    const atLimit = await call("/_matrix/client/v3/echo", { method: "POST", body: deep(MAX_JSON_DEPTH) });
+    expect(atLimit.status).toBe(200);
+    for (const n of [MAX_JSON_DEPTH + 1, 50_000]) {
+      const r = await call("/_matrix/client/v3/echo", { method: "POST", body: deep(n) });
+      expect(r.status).toBe(400);
+      expect(((await r.json()) as any).errcode).toBe("M_BAD_JSON");
+    }
+  });
+
+  test("nesting is counted outside strings only", () => {
+    expect(nestedDeeperThan('{"a":[[1]]}', 3)).toBe(false);
+    expect(nestedDeeperThan('{"a":[[[1]]]}', 3)).toBe(true);
+    expect(nestedDeeperThan(JSON.stringify({ s: "[[[[[[{{{{" }), 2)).toBe(false);
+    expect(nestedDeeperThan(JSON.stringify({ s: 'quote \" [[[[[[' }), 2)).toBe(false);
+    expect(nestedDeeperThan('[{"a":[]},{"b":[]},{"c":[]}]', 3)).toBe(false);
   });
 
   test("valid input passes through", async () => {

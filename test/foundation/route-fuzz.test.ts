@@ -63,6 +63,8 @@ const BODIES: Array<string | undefined> = [
   JSON.stringify({ initial_state: [{ type: "a\u0000b", state_key: "", content: {} }] }),
   JSON.stringify({ msgtype: "m.text", body: "x", "m.relates_to": { rel_type: "m.thread", event_id: "$a\u0000b" } }),
   JSON.stringify({ membership: "join", displayname: "a\u0000b", avatar_url: "mxc://a\u0000b" }),
+  JSON.stringify({ displayname: "lone \ud800 surrogate", body: "\udfff", name: "\ud800" }),
+  `{"content":${"[".repeat(50_000)}${"]".repeat(50_000)}}`,
 ];
 const QUERY = "?limit=-5&from=zz&dir=q&filter=%7B&since=s_x&timeout=abc&ts=x&to=y&at=z&membership=q&not_membership=q&from_token=%00";
 

@@ -140,8 +140,10 @@ test("NUL characters: refused in paths and names, left out of the columns derive
   const created = await expect4xx("POST", "/createRoom", { initial_state: [{ type: "a\u0000b", state_key: "", content: {} }] });
   expect(created.status).toBe(400);
   expect(created.body.errcode).toBe("M_INVALID_PARAM");
-  const named = await expect4xx("PUT", `/profile/${enc(alice.userId)}/displayname`, { displayname: "a\u0000b" });
-  expect(named.body.errcode).toBe("M_INVALID_PARAM");
+  for (const displayname of ["a\u0000b", "lone \ud800 surrogate"]) {
+    const named = await expect4xx("PUT", `/profile/${enc(alice.userId)}/displayname`, { displayname });
+    expect(named.body.errcode).toBe("M_INVALID_PARAM");
+  }
 
   // Sent together, so they share a commit: the relation with NUL is not indexed, and neither message is lost.
   const a = clientFor(t, alice);
