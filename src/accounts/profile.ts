@@ -35,17 +35,25 @@ export function checkProfileKey(key: string): void {
   if (!PROFILE_KEY.test(key)) throw invalidParam("Field name does not follow Common Namespaced Identifier Grammar");
 }
 
+/**
+ * Whether a profile string can go into the member events (canonical JSON refuses lone
+ * surrogates) and into columns of its own (PostgreSQL's text cannot hold NUL).
+ */
+function storableText(value: string): boolean {
+  return value.isWellFormed() && !value.includes("\u0000");
+}
+
 /** The value to store for a field: null clears displayname and avatar_url. */
 function normaliseValue(key: string, value: unknown): unknown {
   if (key === DISPLAYNAME) {
     if (typeof value !== "string") throw invalidParam("'displayname' must be a string");
-    if (value.includes("\u0000") || !value.isWellFormed()) throw invalidParam("'displayname' must be Unicode text without NUL characters");
+    if (!storableText(value)) throw invalidParam("'displayname' must be Unicode text without NUL characters");
     if ([...value].length > MAX_DISPLAYNAME_LENGTH) throw invalidParam(`Displayname is too long (max ${MAX_DISPLAYNAME_LENGTH})`);
     return value === "" ? null : value.trim();
   }
   if (key === AVATAR_URL) {
     if (typeof value !== "string") throw invalidParam("'avatar_url' must be a string");
-    if (value.includes("\u0000") || !value.isWellFormed()) throw invalidParam("'avatar_url' must be Unicode text without NUL characters");
+    if (!storableText(value)) throw invalidParam("'avatar_url' must be Unicode text without NUL characters");
     if ([...value].length > MAX_AVATAR_URL_LENGTH) throw invalidParam(`Avatar URL is too long (max ${MAX_AVATAR_URL_LENGTH})`);
     return value === "" ? null : value;
   }
