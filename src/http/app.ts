@@ -98,12 +98,13 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
   });
   app.use("*", cors);
 
-  app.onError(async (err, c) => {
+  app.onError(async (caught, c) => {
+    // PostgreSQL refusing a NUL is bad input the request paths did not screen out.
+    const err = refusesNul(caught) ? invalidParam("Text must not contain NUL (U+0000) characters") : caught;
     if (err instanceof MatrixError) {
       if (err.errcode === "M_LIMIT_EXCEEDED") await deps.clock.sleep(RATE_LIMIT_RESPONSE_DELAY_MS);
       return c.json(err.toJSON(), err.status as never, err.headers);
     }
-    if (refusesNul(err)) return c.json(invalidParam("Text must not contain NUL (U+0000) characters").toJSON(), 400);
     errorLog().error("Unhandled error while processing {method} {path}: {error}", {
       method: c.req.method,
       path: redactPath(new URL(c.req.url).pathname),
