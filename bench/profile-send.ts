@@ -15,32 +15,17 @@
  * The sampler costs the server much of its speed: compare shares, not absolute figures.
  */
 import { profile } from "bun:jsc";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { roomOfSenders, startBenchServer, writeSendScript } from "./support/server.ts";
+import { threadTimes } from "./support/thread-times.ts";
 
 const concurrency = Number(process.env.PROFILE_CONCURRENCY ?? 1);
 const seconds = Number(process.env.PROFILE_SECONDS ?? 6);
 const top = Number(process.env.PROFILE_TOP ?? 45);
 const wrk = Bun.which("wrk");
 if (!wrk) throw new Error("bench/profile-send.ts needs wrk (apt install wrk)");
-
-/** CPU ticks (1/100 s) per thread of this process, from /proc. */
-function threadTimes(): Map<string, [string, number]> {
-  const out = new Map<string, [string, number]>();
-  for (const tid of readdirSync("/proc/self/task")) {
-    try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
-      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      out.set(tid, [name, Number(fields[11]) + Number(fields[12])]);
-    } catch {
-      // the thread ended
-    }
-  }
-  return out;
-}
 
 const dir = mkdtempSync(join(tmpdir(), "hearth-profile-"));
 const { baseUrl, stop } = await startBenchServer("SQLite", { name: "sqlite3", args: { database: join(dir, "bench.db") } }, dir);
@@ -75,9 +60,9 @@ try {
     const sqlCounts = (globalThis as { __sqlcounts?: Map<string, [number, number]> }).__sqlcounts;
     if (sqlCounts) for (const [k, [c, ms]] of [...sqlCounts].sort((a, b) => b[1][1] - a[1][1]).slice(0, 25)) console.log(`SQLCOUNT ${(c / n).toFixed(2)}x ${((ms * 1000) / n).toFixed(1)} µs  ${k}`);
     console.log(`${n} requests, ${((n * 1000) / wall).toFixed(0)}/s; process CPU ${((cpu.user + cpu.system) / n).toFixed(0)} µs per request (user ${(cpu.user / n).toFixed(0)}, system ${(cpu.system / n).toFixed(0)})`);
-    for (const [tid, [name, ticks]] of after) {
-      const d = ticks - (before.get(tid)?.[1] ?? 0);
-      if (d > 0) console.log(`  thread ${tid} ${name}: ${((d * 10000) / n).toFixed(0)} µs per request`);
+    for (const [tid, { name, ms }] of after) {
+      const d = ms - (before.get(tid)?.ms ?? 0);
+      if (d > 0) console.log(`  thread ${tid} ${name}: ${((d * 1000) / n).toFixed(0)} µs per request`);
     }
   }
   let out = "";

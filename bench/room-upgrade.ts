@@ -8,9 +8,13 @@
  *   HEARTH_BENCH_POSTGRES=postgres://postgres@127.0.0.1:5432/test ./node_modules/.bin/bun bench/room-upgrade.ts
  *
  * Env: BENCH_BANS (default 10000), BENCH_RUNS (rooms upgraded per database, default 3).
+ * Each row also gives the CPU this process's threads used during the upgrade (Linux): the
+ * main thread, the signing worker ("Worker"), JavaScriptCore's compiler and collector
+ * threads, mimalloc's scavenger. On two cores their sum, with PostgreSQL's, bounds the time.
  */
 import { runOnEachDatabase, type DatabaseSection } from "./support/databases.ts";
 import { registerUser, request, startBenchServer } from "./support/server.ts";
+import { threadCpuSince, threadTimes } from "./support/thread-times.ts";
 import type { Homeserver } from "../src/homeserver.ts";
 
 const BANS = Number(process.env.BENCH_BANS ?? 10_000);
@@ -44,12 +48,14 @@ async function runServer(label: string, database: DatabaseSection, dir: string):
       const setupStart = performance.now();
       const roomId = await roomWithBans(hs, baseUrl, owner, run);
       const setupMs = performance.now() - setupStart;
+      const threads = threadTimes();
       const t0 = performance.now();
       const res = await request(baseUrl, "POST", `/rooms/${encodeURIComponent(roomId)}/upgrade`, owner.token, { new_version: "12" });
       const upgradeMs = performance.now() - t0;
+      const cpu = threadCpuSince(threads);
       const copied = await hs.services.rooms.stores.rooms.members(res.replacement_room, "ban");
       if (copied.length !== BANS) throw new Error(`expected ${BANS} bans in the replacement room, found ${copied.length}`);
-      rows.push(`| ${label} | ${BANS} | ${run + 1} | ${upgradeMs.toFixed(0)} | ${setupMs.toFixed(0)} |`);
+      rows.push(`| ${label} | ${BANS} | ${run + 1} | ${upgradeMs.toFixed(0)} | ${setupMs.toFixed(0)} | ${cpu || "-"} |`);
     }
   } finally {
     await stop();
@@ -58,6 +64,6 @@ async function runServer(label: string, database: DatabaseSection, dir: string):
 }
 
 const rows = await runOnEachDatabase("upgrade", runServer);
-console.log("| database | bans | run | upgrade ms (HTTP) | setup ms |");
-console.log("|---|---|---|---|---|");
+console.log("| database | bans | run | upgrade ms (HTTP) | setup ms | CPU ms of this process's threads during the upgrade |");
+console.log("|---|---|---|---|---|---|");
 for (const row of rows) console.log(row);

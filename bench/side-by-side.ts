@@ -9,8 +9,9 @@
  *   ./node_modules/.bin/bun bench/side-by-side.ts /tmp/old .
  *
  * Env: BENCH_CONCURRENCY (default "1,10"), BENCH_ROUNDS (default 8), BENCH_SECONDS (per
- * run, default 3). A checkout given as `dir#NAME` runs with NAME=1 in its environment (to
- * compare a switch within one version). Needs wrk (apt install wrk).
+ * run, default 3). A checkout given as `dir#NAME` runs with NAME=1 in its environment, and
+ * `dir#NAME=VALUE` with NAME=VALUE (to compare a switch within one version). Needs wrk
+ * (apt install wrk).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -84,12 +85,17 @@ async function compare(versions: string[]): Promise<void> {
   }
 }
 
+function envSetting(flag: string): Record<string, string> {
+  const at = flag.indexOf("=");
+  return at < 0 ? { [flag]: "1" } : { [flag.slice(0, at)]: flag.slice(at + 1) };
+}
+
 async function startChild(version: string, script: string): Promise<Child> {
   const [dir, flag] = version.split("#") as [string, string | undefined];
   const root = resolve(dir);
   const proc = Bun.spawn([process.execPath, join(import.meta.dir, "side-by-side.ts"), "--serve", root], {
     cwd: root,
-    env: { ...process.env, ...(flag ? { [flag]: "1" } : {}) },
+    env: { ...process.env, ...(flag ? envSetting(flag) : {}) },
     stdout: "pipe",
     stderr: "inherit",
   });
