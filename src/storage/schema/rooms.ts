@@ -77,8 +77,8 @@ export const events = sqliteTable(
     index("events_room_topo").on(t.roomId, t.depth, t.streamOrdering),
     index("events_room_stream").on(t.roomId, t.streamOrdering),
     index("events_room_ts").on(t.roomId, t.originServerTs),
-    // Partial on SQLite: most events are plain messages, and an index entry each would be
-    // a page written per commit (schema-pg.ts makes these full indexes on PostgreSQL).
+    // Partial (on both databases): most events are plain messages, and an index entry
+    // each would be a page written per commit.
     index("events_relates_to").on(t.relatesTo, t.relType, t.streamOrdering).where(sql`relates_to IS NOT NULL`),
     index("events_room_threads").on(t.roomId, t.relType, t.relatesTo, t.streamOrdering).where(sql`rel_type IS NOT NULL`),
     index("events_member_changes").on(t.stateKey, t.type, t.streamOrdering).where(sql`state_key IS NOT NULL`),
