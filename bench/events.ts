@@ -14,6 +14,9 @@
 import { join } from "node:path";
 import { runOnEachDatabase, type DatabaseSection } from "./support/databases.ts";
 import { roomOfSenders, startBenchServer, writeSendScript } from "./support/server.ts";
+import { applyRuntimeTuning } from "../src/runtime-tuning.ts";
+
+applyRuntimeTuning();
 
 interface ClientJob {
   baseUrl: string;

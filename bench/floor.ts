@@ -24,6 +24,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase } from "../src/storage/database.ts";
 import { migrateDatabase } from "../src/storage/migrate.ts";
+import { applyRuntimeTuning } from "../src/runtime-tuning.ts";
+
+applyRuntimeTuning();
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const repeats = Number(process.env.BENCH_REPEATS ?? 3);

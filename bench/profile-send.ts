@@ -20,6 +20,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { roomOfSenders, startBenchServer, writeSendScript } from "./support/server.ts";
 import { threadTimes } from "./support/thread-times.ts";
+import { applyRuntimeTuning } from "../src/runtime-tuning.ts";
+
+applyRuntimeTuning();
 
 const concurrency = Number(process.env.PROFILE_CONCURRENCY ?? 1);
 const seconds = Number(process.env.PROFILE_SECONDS ?? 6);

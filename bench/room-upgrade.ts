@@ -16,6 +16,9 @@ import { runOnEachDatabase, type DatabaseSection } from "./support/databases.ts"
 import { registerUser, request, startBenchServer } from "./support/server.ts";
 import { threadCpuSince, threadTimes } from "./support/thread-times.ts";
 import type { Homeserver } from "../src/homeserver.ts";
+import { applyRuntimeTuning } from "../src/runtime-tuning.ts";
+
+applyRuntimeTuning();
 
 const BANS = Number(process.env.BENCH_BANS ?? 10_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);

@@ -13,6 +13,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { roomOfSenders, startBenchServer } from "./support/server.ts";
+import { applyRuntimeTuning } from "../src/runtime-tuning.ts";
+
+applyRuntimeTuning();
 
 const batches = (process.env.SEND_BATCHES ?? "1,10,50").split(",").map(Number);
 const count = Number(process.env.SEND_COUNT ?? 10_000);

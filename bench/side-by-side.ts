@@ -9,14 +9,19 @@
  *   ./node_modules/.bin/bun bench/side-by-side.ts /tmp/old .
  *
  * Env: BENCH_CONCURRENCY (default "1,10"), BENCH_ROUNDS (default 8), BENCH_SECONDS (per
- * run, default 3). A checkout given as `dir#NAME` runs with NAME=1 in its environment, and
- * `dir#NAME=VALUE` with NAME=VALUE (to compare a switch within one version). Needs wrk
- * (apt install wrk).
+ * run, default 3). A checkout given as `dir#NAME` runs with NAME=1 in its environment,
+ * `dir#NAME=VALUE,OTHER=VALUE` with those (to compare a switch within one version). Needs
+ * wrk (apt install wrk). Like every bench script it runs with Hearth's runtime tuning
+ * (src/runtime-tuning.ts), which the servers inherit; to compare the tuning itself, run
+ * it with HEARTH_RUNTIME_TUNED=1 and give one checkout the settings after `#`.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { writeSendScript } from "./support/server.ts";
+import { applyRuntimeTuning } from "../src/runtime-tuning.ts";
+
+applyRuntimeTuning();
 
 interface Child {
   label: string;
@@ -86,8 +91,13 @@ async function compare(versions: string[]): Promise<void> {
 }
 
 function envSetting(flag: string): Record<string, string> {
-  const at = flag.indexOf("=");
-  return at < 0 ? { [flag]: "1" } : { [flag.slice(0, at)]: flag.slice(at + 1) };
+  const env: Record<string, string> = {};
+  for (const setting of flag.split(",")) {
+    const at = setting.indexOf("=");
+    if (at < 0) env[setting] = "1";
+    else env[setting.slice(0, at)] = setting.slice(at + 1);
+  }
+  return env;
 }
 
 async function startChild(version: string, script: string): Promise<Child> {
