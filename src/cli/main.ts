@@ -184,7 +184,8 @@ async function migrateOnly(path: string): Promise<void> {
   }
 }
 
-async function main(argv: string[]): Promise<void> {
+/** Runs the command line `argv` (without the program). */
+export async function runCli(argv: string[]): Promise<void> {
   const [command, ...rest] = argv[0] && !argv[0].startsWith("-") ? [argv[0], ...argv.slice(1)] : ["run", ...argv];
   if (command === "register-user") {
     const { registerUserCli } = await import("./register-user.ts");
@@ -225,7 +226,3 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-/** Runs the command line `argv` (without the program). */
-export function runCli(argv: string[]): Promise<void> {
-  return main(argv);
-}
