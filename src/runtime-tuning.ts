@@ -54,13 +54,19 @@ export function restartArgv(p: RunningProcess): string[] {
 
 /**
  * Restarts this process in place with RUNTIME_TUNING when its environment lacks some of
- * it; returns only when it does not restart (nothing missing, turned off, or no execve
- * on this platform). Call it before loading anything else, which would load twice.
+ * it; returns only when it does not restart (nothing missing, turned off, no execve on
+ * this platform, or the restart failed, which `warn` reports). Call it before loading
+ * anything else, which would load twice.
  */
-export function applyRuntimeTuning(p: RunningProcess = currentProcess()): void {
+export function applyRuntimeTuning(p: RunningProcess = currentProcess(), warn: (message: string) => void = console.warn): void {
   const env = tunedEnvironment(p.env);
   if (env === null || typeof p.execve !== "function") return;
-  p.execve(p.execPath, restartArgv(p), env);
+  try {
+    p.execve(p.execPath, restartArgv(p), env);
+  } catch (err) {
+    // The process is still the old image: it serves as it is.
+    warn(`hearth: running without the runtime tuning (could not restart: ${(err as Error).message})`);
+  }
 }
 
 function currentProcess(): RunningProcess {

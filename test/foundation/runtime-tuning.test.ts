@@ -30,12 +30,18 @@ describe("runtime tuning", () => {
     ).toEqual(["/opt/hearth", "--config", "hs.yaml"]);
   });
 
-  test("without execve, or with nothing to add, the process goes on as it is", () => {
+  test("without execve, with nothing to add, or when the restart fails, the process goes on as it is", () => {
     const calls: unknown[] = [];
     const p: RunningProcess = { execPath: "/usr/bin/bun", execArgv: [], argv: ["/usr/bin/bun", "/x/main.ts"], main: "/x/main.ts", env: { [TUNED_MARKER]: "1" } };
     applyRuntimeTuning({ ...p, execve: ((...args: unknown[]) => void calls.push(args)) as RunningProcess["execve"] });
     applyRuntimeTuning({ ...p, env: {} });
     expect(calls).toEqual([]);
+    const warnings: string[] = [];
+    const failing = () => {
+      throw new Error("ENOENT");
+    };
+    applyRuntimeTuning({ ...p, env: {}, execve: failing as RunningProcess["execve"] }, (m) => warnings.push(m));
+    expect(warnings).toEqual(["hearth: running without the runtime tuning (could not restart: ENOENT)"]);
   });
 
   test.skipIf(!existsSync("/proc/self/environ"))(
