@@ -4,6 +4,7 @@
 // Side by side on a 2-core VM (README, session 15), one sender's sends per second rose
 // 6-16% (every round of two runs), ten senders' 0-15%; the idle footprint and the room
 // upgrade did not change beyond the noise. The restart costs ~45 ms of start-up.
+import { readFileSync } from "node:fs";
 
 /**
  * What the restart adds. An admin's own value of any of these wins.
@@ -35,6 +36,8 @@ export function tunedEnvironment(env: Readonly<Record<string, string | undefined
 }
 
 export interface RunningProcess {
+  /** The argument vector exactly as the process was started (Linux's /proc/self/cmdline). */
+  startedArgv?: readonly string[];
   execPath: string;
   /** Bun's own flags (e.g. --preload), which the restart keeps. */
   execArgv: readonly string[];
@@ -45,8 +48,12 @@ export interface RunningProcess {
   execve?: (file: string, args: string[], env: Record<string, string>) => never;
 }
 
-/** The argument vector that runs this program again with the same arguments. */
+/**
+ * The argument vector that runs this program again with the same arguments: the one it
+ * was started with where known, so `ps` and `pkill -f` see the same command line.
+ */
 export function restartArgv(p: RunningProcess): string[] {
+  if (p.startedArgv && p.startedArgv.length > 0) return [...p.startedArgv];
   // A compiled executable runs its embedded entry point and puts it back into argv itself.
   if (p.main.startsWith("/$bunfs")) return [p.execPath, ...p.argv.slice(2)];
   return [p.execPath, ...p.execArgv, ...p.argv.slice(1)];
@@ -71,5 +78,15 @@ export function applyRuntimeTuning(p: RunningProcess = currentProcess(), warn: (
 
 function currentProcess(): RunningProcess {
   const execve = process.platform === "win32" ? undefined : (process as { execve?: RunningProcess["execve"] }).execve?.bind(process);
-  return { execPath: process.execPath, execArgv: process.execArgv, argv: process.argv, main: Bun.main, env: process.env, execve };
+  return { startedArgv: startedArgv(), execPath: process.execPath, execArgv: process.execArgv, argv: process.argv, main: Bun.main, env: process.env, execve };
+}
+
+function startedArgv(): string[] | undefined {
+  try {
+    const parts = readFileSync("/proc/self/cmdline", "utf8").split("\0");
+    if (parts.at(-1) === "") parts.pop();
+    return parts;
+  } catch {
+    return undefined;
+  }
 }

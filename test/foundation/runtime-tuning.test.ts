@@ -28,6 +28,13 @@ describe("runtime tuning", () => {
     expect(
       restartArgv({ execPath: "/opt/hearth", execArgv: [], env: {}, argv: ["bun", "/$bunfs/root/hearth", "--config", "hs.yaml"], main: "/$bunfs/root/hearth" }),
     ).toEqual(["/opt/hearth", "--config", "hs.yaml"]);
+    // Where the command line as typed is known, it is kept as it was.
+    expect(restartArgv({ ...base, startedArgv: ["bun", "src/main.ts", "-c", "hs.yaml"], argv: ["/usr/bin/bun", "/srv/src/main.ts", "-c", "hs.yaml"], main: "/srv/src/main.ts" })).toEqual([
+      "bun",
+      "src/main.ts",
+      "-c",
+      "hs.yaml",
+    ]);
   });
 
   test("without execve, with nothing to add, or when the restart fails, the process goes on as it is", () => {
@@ -54,7 +61,8 @@ describe("runtime tuning", () => {
       const env: Record<string, string> = {};
       for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !(k in RUNTIME_TUNING) && k !== TUNED_MARKER) env[k] = v;
       env.MIMALLOC_PURGE_DELAY = "250";
-      const proc = Bun.spawn([process.execPath, MAIN, "--config", join(dir, "hs.yaml")], { cwd: dir, env, stdout: "pipe", stderr: "pipe" });
+      const argv = [process.execPath, MAIN, "--config", join(dir, "hs.yaml")];
+      const proc = Bun.spawn(argv, { cwd: dir, env, stdout: "pipe", stderr: "pipe" });
       try {
         let ok = false;
         // A fresh process transpiles the whole source tree (twice here): give a loaded CI machine time.
@@ -71,6 +79,8 @@ describe("runtime tuning", () => {
         expect(environ).toContain("BUN_JSC_useWarmUpMarkedBlocks=0");
         expect(environ).toContain("MIMALLOC_PURGE_DELAY=250");
         expect(environ).toContain(`${TUNED_MARKER}=1`);
+        // ...and the command line it was started with, for ps and pkill -f.
+        expect(readFileSync(`/proc/${proc.pid}/cmdline`, "utf8").split("\0").slice(0, -1)).toEqual(argv);
         // JavaScriptCore took the setting: no warm-up thread (one runs without it).
         const threads = readdirSync(`/proc/${proc.pid}/task`).map((tid) => readFileSync(`/proc/${proc.pid}/task/${tid}/comm`, "utf8").trim());
         expect(threads).not.toContain("JSCWarmUp");
