@@ -2,7 +2,7 @@
 // once, as the process starts. A serving `hearth` restarts itself in place with the ones
 // the environment lacks (execve: the same pid, so a service manager sees one process).
 // Side by side on a 2-core VM (README, session 15), one sender's sends per second rose
-// 6-16% (every round of two runs), ten senders' 0-15%; the idle footprint and the room
+// 6-16% (medians of three runs), ten senders' 0-15%; the idle footprint and the room
 // upgrade did not change beyond the noise. The restart costs ~45 ms of start-up.
 import { readFileSync } from "node:fs";
 

@@ -11,8 +11,14 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-/** A homeserver in this process, served on an ephemeral port, with the rate limits out of the way. */
-export async function startBenchServer(label: string, database: DatabaseSection, dir: string): Promise<BenchServer> {
+/** Serves a request by calling `next` (the homeserver), e.g. to time it from outside. */
+export type AroundRequest = (req: Request, next: () => Promise<Response>) => Promise<Response>;
+
+/**
+ * A homeserver in this process, served on an ephemeral port, with the rate limits out of
+ * the way; `around`, when given, wraps every request.
+ */
+export async function startBenchServer(label: string, database: DatabaseSection, dir: string, around?: AroundRequest): Promise<BenchServer> {
   const { config } = parseConfig(
     {
       server_name: "bench.local",
@@ -34,7 +40,12 @@ export async function startBenchServer(label: string, database: DatabaseSection,
   );
   const hs = createHomeserver(config, { listen: false });
   await hs.start();
-  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, idleTimeout: 255, fetch: (req, srv) => hs.fetch(req, srv) });
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    idleTimeout: 255,
+    fetch: around ? (req, srv) => around(req, () => hs.fetch(req, srv)) : (req, srv) => hs.fetch(req, srv),
+  });
   return {
     hs,
     baseUrl: `http://127.0.0.1:${server.port}`,
