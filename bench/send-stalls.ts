@@ -81,9 +81,10 @@ try {
     }
     const longWaits = waits.filter((w) => w > 400);
     const slow = handlers.filter((h) => h > 600);
+    const typical = median(handlers);
     const perSend = (total: number) => (total / Math.max(1, count)).toFixed(1);
     console.log(
-      `| ${run} | ${rate.toFixed(0)} | ${median(handlers).toFixed(0)} / ${mean(handlers).toFixed(0)} | ${median(waits).toFixed(0)} / ${mean(waits).toFixed(0)} | ${longWaits.length} (${perSend(longWaits.reduce((a, b) => a + b, 0))}) | ${slow.length} (${perSend(slow.reduce((a, h) => a + h - median(handlers), 0))}) |`,
+      `| ${run} | ${rate.toFixed(0)} | ${typical.toFixed(0)} / ${mean(handlers).toFixed(0)} | ${median(waits).toFixed(0)} / ${mean(waits).toFixed(0)} | ${longWaits.length} (${perSend(longWaits.reduce((a, b) => a + b, 0))}) | ${slow.length} (${perSend(slow.reduce((a, h) => a + h - typical, 0))}) |`,
     );
     if (recorder) {
       await recorder.exited;
