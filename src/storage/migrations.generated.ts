@@ -8,6 +8,7 @@ import sqlite4 from "../../drizzle/sqlite/0004_extremities_without_rowid.sql" wi
 import sqlite5 from "../../drizzle/sqlite/0005_events_txn_unique.sql" with { type: "text" };
 import sqlite6 from "../../drizzle/sqlite/0006_push_defaults_by_events.sql" with { type: "text" };
 import sqlite7 from "../../drizzle/sqlite/0007_ban_content.sql" with { type: "text" };
+import sqlite8 from "../../drizzle/sqlite/0008_member_state_in_memberships.sql" with { type: "text" };
 import postgres0 from "../../drizzle/postgres/0000_init.sql" with { type: "text" };
 import postgres1 from "../../drizzle/postgres/0001_event_txn_ids_created.sql" with { type: "text" };
 import postgres2 from "../../drizzle/postgres/0002_push_retention_ts.sql" with { type: "text" };
@@ -16,6 +17,7 @@ import postgres4 from "../../drizzle/postgres/0004_send_path_pages.sql" with { t
 import postgres5 from "../../drizzle/postgres/0005_events_txn_unique.sql" with { type: "text" };
 import postgres6 from "../../drizzle/postgres/0006_push_defaults_by_events.sql" with { type: "text" };
 import postgres7 from "../../drizzle/postgres/0007_ban_content.sql" with { type: "text" };
+import postgres8 from "../../drizzle/postgres/0008_member_state_in_memberships.sql" with { type: "text" };
 
 export interface Migration { tag: string; sql: string }
 
@@ -28,6 +30,7 @@ export const sqliteMigrations: Migration[] = [
   { tag: "0005_events_txn_unique", sql: sqlite5 },
   { tag: "0006_push_defaults_by_events", sql: sqlite6 },
   { tag: "0007_ban_content", sql: sqlite7 },
+  { tag: "0008_member_state_in_memberships", sql: sqlite8 },
 ];
 
 export const postgresMigrations: Migration[] = [
@@ -39,4 +42,5 @@ export const postgresMigrations: Migration[] = [
   { tag: "0005_events_txn_unique", sql: postgres5 },
   { tag: "0006_push_defaults_by_events", sql: postgres6 },
   { tag: "0007_ban_content", sql: postgres7 },
+  { tag: "0008_member_state_in_memberships", sql: postgres8 },
 ];

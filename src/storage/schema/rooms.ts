@@ -17,7 +17,9 @@
 // lookups of a few keys (history visibility) cheap. Groups never change once written.
 //
 // Current state (`room_current_state`) and current membership (`room_memberships`) are
-// written in the same transaction as the event that changes them.
+// written in the same transaction as the event that changes them. Member events are in
+// `room_memberships` only (since migration 0008): a membership change writes one row, not
+// two, and a room upgrade's 10,000 copied bans 10,000 rows fewer.
 import { sql } from "drizzle-orm";
 import { sqliteTable, text, integer, index, primaryKey, uniqueIndex } from "drizzle-orm/sqlite-core";
 
@@ -90,6 +92,7 @@ export const events = sqliteTable(
   ],
 );
 
+/** Current state other than member events (those are in room_memberships). */
 export const roomCurrentState = sqliteTable(
   "room_current_state",
   {

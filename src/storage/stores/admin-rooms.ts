@@ -114,12 +114,17 @@ export class AdminRoomsStore {
     return new Map(rows.map((row) => [row.roomId, { all: Number(row.all), local: Number(row.local ?? 0) }]));
   }
 
+  /** Current state events per room: member events are counted from the memberships, which alone hold them. */
   async #stateCounts(ids: string[], all: boolean): Promise<Map<string, number>> {
     const { db, tables } = this.database;
     const cs = tables.roomCurrentState;
-    const rows = await this.#byRooms(ids, all, cs.roomId, (where) =>
-      db.select({ roomId: cs.roomId, n: sql<number>`count(*)` }).from(cs).where(where).groupBy(cs.roomId),
-    );
-    return new Map(rows.map((row) => [row.roomId, Number(row.n)]));
+    const m = tables.roomMemberships;
+    const [others, members] = await Promise.all([
+      this.#byRooms(ids, all, cs.roomId, (where) => db.select({ roomId: cs.roomId, n: sql<number>`count(*)` }).from(cs).where(where).groupBy(cs.roomId)),
+      this.#byRooms(ids, all, m.roomId, (where) => db.select({ roomId: m.roomId, n: sql<number>`count(*)` }).from(m).where(where).groupBy(m.roomId)),
+    ]);
+    const out = new Map<string, number>();
+    for (const row of [...others, ...members]) out.set(row.roomId, (out.get(row.roomId) ?? 0) + Number(row.n));
+    return out;
   }
 }

@@ -1,6 +1,7 @@
 // The rows an event write puts in the database, built from the events to persist: event
-// rows, and the current-state and membership rows of the state events (the last event of
-// each key wins; keys the room had no row for are plain inserts, the others upserts).
+// rows, and the current-state rows of the state events, member events' in the
+// memberships (the last event of each key wins; keys the room had no row for are plain
+// inserts, the others upserts).
 import type { EventToPersist } from "./event-persist.ts";
 import type { PreparedInsert } from "./sql-exec.ts";
 
@@ -25,12 +26,15 @@ export function newStateRows(): StateRows {
 
 export function addStateRows(rows: StateRows, e: EventToPersist, streamOrdering: number): void {
   const key = `${e.roomId}\u0000${e.type}\u0000${e.stateKey}`;
+  // Member events live in room_memberships alone (an authorised one always has a
+  // membership); everything else in room_current_state.
+  const member = e.type === "m.room.member";
   // The builder names the state event an event replaces; none means the room had
   // nothing under the key (its head holds the complete state, and every member it
   // authorises against).
-  if (!rows.currentState.has(key) && e.unsigned?.replaces_state === undefined) rows.fresh.add(key);
-  rows.currentState.set(key, [e.roomId, e.type, e.stateKey, e.eventId]);
-  if (e.type === "m.room.member" && e.membership !== null) {
+  if (!(member ? rows.memberships : rows.currentState).has(key) && e.unsigned?.replaces_state === undefined) rows.fresh.add(key);
+  if (!member) rows.currentState.set(key, [e.roomId, e.type, e.stateKey, e.eventId]);
+  else if (e.membership !== null) {
     rows.memberships.set(key, [e.roomId, e.stateKey, e.membership, e.eventId, streamOrdering, e.sender, e.displayname, e.avatarUrl, false, e.banContent]);
   }
 }

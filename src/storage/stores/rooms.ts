@@ -31,29 +31,35 @@ export class RoomsStore {
   /**
    * Current state events of a room, joined with their events. `types` limits the
    * types; `excludeTypes` drops some (the head cache loads everything but members).
+   * Member events come from room_memberships, the only table that holds them.
    */
   async currentState(roomId: string, opts: { types?: string[]; excludeTypes?: string[] } = {}): Promise<StateEventRow[]> {
     const { db, tables } = this.database;
     const cs = tables.roomCurrentState;
     const e = tables.events;
+    const wants = (type: string) => (opts.types ? opts.types.includes(type) : true) && !opts.excludeTypes?.includes(type);
+    const otherTypes = opts.types?.filter((t) => t !== MEMBER);
+    const excluded = opts.excludeTypes?.filter((t) => t !== MEMBER);
     const conds: SQL[] = [eq(cs.roomId, roomId)];
-    if (opts.types) conds.push(inArray(cs.type, opts.types));
-    if (opts.excludeTypes?.length) conds.push(typeOutside(cs.type, opts.excludeTypes));
-    return db
-      .select({ type: cs.type, stateKey: cs.stateKey, eventId: e.eventId, pdu: e.pdu, depth: e.depth, stateGroup: e.stateGroup })
-      .from(cs)
-      .innerJoin(e, eq(e.eventId, cs.eventId))
-      .where(and(...conds));
-  }
-
-  async currentStateEventId(roomId: string, type: string, stateKey: string): Promise<string | undefined> {
-    const cs = this.database.tables.roomCurrentState;
-    const rows = await this.database.db
-      .select({ eventId: cs.eventId })
-      .from(cs)
-      .where(and(eq(cs.roomId, roomId), eq(cs.type, type), eq(cs.stateKey, stateKey)))
-      .limit(1);
-    return rows[0]?.eventId;
+    if (otherTypes) conds.push(inArray(cs.type, otherTypes));
+    if (excluded?.length) conds.push(typeOutside(cs.type, excluded));
+    const others =
+      otherTypes?.length === 0
+        ? []
+        : db
+            .select({ type: cs.type, stateKey: cs.stateKey, eventId: e.eventId, pdu: e.pdu, depth: e.depth, stateGroup: e.stateGroup })
+            .from(cs)
+            .innerJoin(e, eq(e.eventId, cs.eventId))
+            .where(and(...conds));
+    if (!wants(MEMBER)) return others;
+    const m = tables.roomMemberships;
+    const members = db
+      .select({ type: e.type, stateKey: m.userId, eventId: e.eventId, pdu: e.pdu, depth: e.depth, stateGroup: e.stateGroup })
+      .from(m)
+      .innerJoin(e, eq(e.eventId, m.eventId))
+      .where(eq(m.roomId, roomId));
+    const [a, b] = await Promise.all([others, members]);
+    return [...a, ...b];
   }
 
   /** Current member events of the given users (absent users have no membership). */
@@ -151,6 +157,8 @@ export class RoomsStore {
  * members cost its head load 10,000 entries to find a dozen; the ranges are index scans
  * of what is kept. `< t OR > t` is `<> t` under whatever collation the database uses.
  */
+const MEMBER = "m.room.member";
+
 function typeOutside(column: Column, types: readonly string[]): SQL {
   return and(...[...new Set(types)].map((t) => or(lt(column, t), gt(column, t))))!;
 }
