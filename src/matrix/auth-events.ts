@@ -18,7 +18,7 @@ export function authStateKeysFor(
   keys.push(stateKey("m.room.power_levels", ""), stateKey("m.room.member", sender));
   if (type === "m.room.member" && typeof eventStateKey === "string") {
     const membership = content?.membership;
-    keys.push(stateKey("m.room.member", eventStateKey));
+    if (eventStateKey !== sender) keys.push(stateKey("m.room.member", eventStateKey));
     if (membership === "join" || membership === "invite" || membership === "knock") {
       keys.push(stateKey("m.room.join_rules", ""));
     }
@@ -28,10 +28,11 @@ export function authStateKeysFor(
     }
     const authoriser = content?.join_authorised_via_users_server;
     if (membership === "join" && roomVersion.restrictedJoinRule && typeof authoriser === "string") {
-      keys.push(stateKey("m.room.member", authoriser));
+      const key = stateKey("m.room.member", authoriser);
+      if (!keys.includes(key)) keys.push(key);
     }
   }
-  return [...new Set(keys)];
+  return keys;
 }
 
 function thirdPartyInviteToken(content: Record<string, unknown>): string | undefined {

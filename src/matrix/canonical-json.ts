@@ -250,7 +250,25 @@ export function canonicalJson(value: unknown, opts: CanonicalJsonOptions = {}): 
   }
 }
 
+/**
+ * A copy of `value` whose objects list their keys in canonical order, so that
+ * JSON.stringify of it, or of an object that holds it under keys inserted in canonical
+ * order, is canonical JSON; undefined when only the general encoder can vouch for it
+ * (see sortedCopy).
+ */
+export function canonicalOrderCopy(value: unknown): unknown {
+  try {
+    return sortedCopy(value);
+  } catch (err) {
+    if (err !== SLOW) throw err;
+    return undefined;
+  }
+}
+
 /** Canonical JSON as UTF-8 bytes, ready for hashing or signing. */
 export function canonicalJsonBytes(value: unknown, opts: CanonicalJsonOptions = {}): Uint8Array {
-  return new TextEncoder().encode(canonicalJson(value, opts));
+  return UTF8.encode(canonicalJson(value, opts));
 }
+
+/** Stateless; shared so hashing a string does not make an encoder each time. */
+export const UTF8 = new TextEncoder();

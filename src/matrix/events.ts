@@ -7,13 +7,13 @@
 //   stateKey joins the two with a NUL (which neither may contain).
 // - Room versions are passed as `RoomVersion` descriptors (see room-versions.ts).
 import { randomBytes } from "node:crypto";
-import { canonicalJson, canonicalJsonBytes } from "./canonical-json.ts";
+import { canonicalJson, canonicalJsonBytes, canonicalOrderCopy, UTF8 } from "./canonical-json.ts";
 import { encodeBase64 } from "./base64.ts";
 import { eventIdFromReferenceHash, sha256 } from "./hashing.ts";
 import { serverNameOf, utf8Length } from "./identifiers.ts";
 import { redactEvent } from "./redaction.ts";
 import type { RoomVersion } from "./room-versions.ts";
-import { sign, type Signatures, type SigningKey } from "./signing.ts";
+import { sign as signEd25519, type Signatures, type SigningKey } from "./signing.ts";
 
 /** v3+: an event id. v1/v2: `[event_id, { sha256: reference hash }]`. */
 export type EventReference = string | [string, Record<string, string>];
@@ -163,6 +163,7 @@ export const signaturePlaceholder = encodeBase64(new Uint8Array(64));
  * Builds a new event: adds the content hash, signs the redacted form as `serverName`, and
  * derives the event id (v3+) or assigns `$<random>:<serverName>` inside the PDU (v1/v2).
  * `signer` replaces signing here with `signingKey` (the id does not depend on signatures).
+ * `json`, when given, is the PDU as JSON text (not canonical), ready to store.
  * Throws TypeError for malformed input and CanonicalJsonError for non-canonical content.
  */
 export function buildEvent(
@@ -171,7 +172,7 @@ export function buildEvent(
   signingKey: SigningKey,
   randomEventIdLocalpart?: string,
   signer?: EventSigner,
-): { eventId: string; pdu: PDU } {
+): { eventId: string; pdu: PDU; json?: string } {
   const rv = input.roomVersion;
   const creating = input.type === "m.room.create";
   if (rv.roomIdIsCreateEventHash && creating) {
@@ -207,6 +208,22 @@ export function buildEvent(
   if (input.redacts !== undefined && !rv.redactsInContent) unhashed.redacts = input.redacts;
   if (rv.eventIdInPdu) unhashed.event_id = `$${randomEventIdLocalpart ?? randomLocalpart()}:${serverName}`;
 
+  const sign = (signed: Uint8Array) => (signer ? signer(signed) : encodeBase64(signEd25519(signingKey, signed)));
+  const finish = (signed: Uint8Array, signature: string) => ({
+    signatures: { [serverName]: { [signingKey.keyId]: signature } } as Signatures,
+    eventId: rv.eventIdInPdu ? (unhashed.event_id as string) : eventIdFromReferenceHash(sha256(signed), rv),
+  });
+
+  const fast = buildInCanonicalOrder(unhashed, rv);
+  if (fast) {
+    const signed = UTF8.encode(fast.signable);
+    const { signatures, eventId } = finish(signed, sign(signed));
+    const pdu = { ...fast.hashed, signatures } as unknown as PDU;
+    // The canonical text with the hashes and signatures appended: JSON for storage.
+    const json = `${fast.unhashedJson.slice(0, -1)},"hashes":${JSON.stringify(fast.hashed.hashes)},"signatures":${JSON.stringify(signatures)}}`;
+    return { eventId, pdu, json };
+  }
+
   // Two encodings serve all four needs: the full event (strictly: new events never carry
   // floats or huge integers) for the content hash, and the redacted event without
   // signatures, which is both what gets signed and what the reference hash covers.
@@ -214,11 +231,66 @@ export function buildEvent(
   const hashed = { ...unhashed, hashes: { sha256: encodeBase64(sha256(canonicalJsonBytes(toHash))) } };
   const { signatures: _s, unsigned: _u, ...signable } = redactEvent(hashed, rv) as Record<string, unknown>;
   const signed = canonicalJsonBytes(signable);
-  const signature = signer ? signer(signed) : encodeBase64(sign(signingKey, signed));
-  const signatures: Signatures = { [serverName]: { [signingKey.keyId]: signature } };
-  const pdu = { ...hashed, signatures } as unknown as PDU;
-  const eventId = rv.eventIdInPdu ? (pdu.event_id as string) : eventIdFromReferenceHash(sha256(signed), rv);
-  return { eventId, pdu };
+  const { signatures, eventId } = finish(signed, sign(signed));
+  return { eventId, pdu: { ...hashed, signatures } as unknown as PDU };
+}
+
+/** Every top-level key buildEvent may set, in canonical (code point) order. */
+const PDU_KEYS_IN_ORDER = [
+  "auth_events",
+  "content",
+  "depth",
+  "event_id",
+  "hashes",
+  "origin_server_ts",
+  "prev_events",
+  "redacts",
+  "room_id",
+  "sender",
+  "signatures",
+  "state_key",
+  "type",
+];
+
+/** `source`'s keys in canonical order, with `replace`'s values where it has the key (undefined drops it). */
+function inKeyOrder(source: Record<string, unknown>, replace: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of PDU_KEYS_IN_ORDER) {
+    const v = Object.hasOwn(replace, k) ? replace[k] : source[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * The content hash and the signable text of a new event with one copy of its content
+ * put in canonical order and its top-level keys inserted in canonical order, so that
+ * JSON.stringify writes canonical JSON directly (the general path sorts a copy of the
+ * whole event twice, and the stored JSON is a third encoding). Undefined when the
+ * content or an identifier needs the general encoder to decide.
+ */
+function buildInCanonicalOrder(
+  unhashed: Record<string, unknown>,
+  rv: RoomVersion,
+): { unhashedJson: string; hashed: Record<string, unknown> & { hashes: { sha256: string } }; signable: string } | undefined {
+  const content = canonicalOrderCopy(unhashed.content);
+  const authEvents = canonicalOrderCopy(unhashed.auth_events);
+  const prevEvents = canonicalOrderCopy(unhashed.prev_events);
+  if (content === undefined || authEvents === undefined || prevEvents === undefined) return undefined;
+  for (const k of ["event_id", "redacts", "room_id", "sender", "state_key", "type"]) {
+    const v = unhashed[k];
+    if (v !== undefined && (typeof v !== "string" || !v.isWellFormed())) return undefined;
+  }
+  const toHash = inKeyOrder(unhashed, { auth_events: authEvents, content, prev_events: prevEvents, signatures: undefined });
+  const unhashedJson = JSON.stringify(toHash);
+  const hashes = { sha256: encodeBase64(sha256(UTF8.encode(unhashedJson))) };
+  const hashed = inKeyOrder(toHash, { hashes });
+  const redacted = redactEvent(hashed, rv) as Record<string, unknown>;
+  const redactedContent = canonicalOrderCopy(redacted.content);
+  const signable = inKeyOrder(redacted, { content: redactedContent });
+  // Anything the redaction kept that the key list does not know (none today) goes the general way.
+  if (redactedContent === undefined || Object.keys(signable).length !== Object.keys(redacted).length) return undefined;
+  return { unhashedJson, hashed: hashed as Record<string, unknown> & { hashes: { sha256: string } }, signable: JSON.stringify(signable) };
 }
 
 export interface ClientEvent {

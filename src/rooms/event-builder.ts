@@ -98,7 +98,7 @@ function stringOrNull(v: unknown): string | null {
 export function buildOnHead(head: RoomHead, e: NewEvent, ctx: BuildContext): BuiltEvent {
   const rv = head.roomVersion;
   const authState = authStateFor(head, e);
-  let built: { eventId: string; pdu: PDU };
+  let built: { eventId: string; pdu: PDU; json?: string };
   try {
     built = buildEvent(
       {
@@ -124,11 +124,12 @@ export function buildOnHead(head: RoomHead, e: NewEvent, ctx: BuildContext): Bui
     if (err instanceof TypeError) throw new MatrixError(400, "M_BAD_JSON", err.message);
     throw err;
   }
-  const pduJson = JSON.stringify(built.pdu);
+  const pduJson = built.json ?? JSON.stringify(built.pdu);
   // The exact (canonical JSON) size check costs a full encoding; plain JSON has the same
   // length, so only events near the limit, or with long identifiers, need it.
   const longIds = [e.type, e.stateKey, e.sender, head.roomId, built.eventId].some((v) => v !== undefined && v.length > 85);
-  if (longIds || Buffer.byteLength(pduJson) > MAX_PDU_BYTES - 4096) {
+  // A UTF-16 unit takes at most three UTF-8 bytes, so most events need no byte count.
+  if (longIds || (pduJson.length > (MAX_PDU_BYTES - 4096) / 3 && Buffer.byteLength(pduJson) > MAX_PDU_BYTES - 4096)) {
     const sizeProblem = eventSizeProblem(built.pdu, built.eventId);
     if (sizeProblem) throw tooLarge(sizeProblem);
   }

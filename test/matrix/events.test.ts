@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { createHash, createPublicKey, verify } from "node:crypto";
 import {
   authEventIds,
   buildEvent,
@@ -15,6 +16,35 @@ import { ROOM_VERSIONS } from "../../src/matrix/room-versions.ts";
 import { generateSigningKey, publicKeyBase64, verifyJsonSignature } from "../../src/matrix/signing.ts";
 
 const key = generateSigningKey();
+const publicKeyObject = createPublicKey({
+  key: Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), Buffer.from(publicKeyBase64(key), "base64")]),
+  format: "der",
+  type: "spki",
+});
+
+/** The spec's canonical JSON, written plainly here: keys sorted by code point. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const points = (k: string) => Array.from(k, (c) => c.codePointAt(0)!);
+    const byPoints = (a: string, b: string) => {
+      const [x, y] = [points(a), points(b)];
+      for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+      return x.length - y.length;
+    };
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => byPoints(a, b));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+const sha256Base64 = (s: string) => createHash("sha256").update(Buffer.from(s, "utf8")).digest("base64").replace(/=+$/, "");
+
+function without(obj: object, ...keys: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...obj };
+  for (const k of keys) delete out[k];
+  return out;
+}
 
 function input(version: string, extra: Partial<BuildEventInput> = {}): BuildEventInput {
   return {
@@ -92,6 +122,47 @@ describe("buildEvent", () => {
   test("create events never cite auth events", () => {
     const create = buildEvent(input("11", { type: "m.room.create", stateKey: "", content: {}, prevEvents: [] }), "hs1", key);
     expect(create.pdu.auth_events).toEqual([]);
+  });
+
+  test("every version and event shape: hashes, ids and signatures check out by the spec's algorithm, and the JSON is the PDU", () => {
+    const shapes: Array<Partial<BuildEventInput>> = [
+      {},
+      { type: "m.room.member", stateKey: "@bob:hs1", content: { reason: 'spam ✓ \u0001 "q" \\', membership: "ban" } },
+      {
+        type: "m.room.member",
+        stateKey: "@bob:hs1",
+        content: { third_party_invite: { signed: { token: "t", mxid: "@bob:hs1", signatures: {} }, display_name: "b" }, membership: "invite" },
+      },
+      {
+        type: "m.room.power_levels",
+        stateKey: "",
+        content: { users: { "@b:hs1": 50, "@a:hs1": 100 }, users_default: 0, ban: 50, events: { "m.room.name": 50 }, invite: 0, state_default: 50, kick: 50, redact: 50, events_default: 0 },
+      },
+      { type: "m.room.redaction", redacts: "$target:hs1", content: { reason: "r" } },
+      { type: "m.room.join_rules", stateKey: "", content: { join_rule: "restricted", allow: [{ type: "m.room_membership", room_id: "!other:hs1" }] } },
+      { content: { body: "😀", nested: [[1, -2], { z: 1, a: [true, null] }], é: "key", "\uffff": 1, "😀": 2 } },
+      // Keys an engine lists first whatever the order: the general encoder's case.
+      { content: { "1digit": "x", body: "y" } },
+    ];
+    const versions = Object.keys(ROOM_VERSIONS);
+    let generalPath = 0;
+    for (const v of versions) {
+      const rv = ROOM_VERSIONS[v];
+      for (const shape of shapes) {
+        const { eventId, pdu, json } = buildEvent(input(v, shape), "hs1", key, "abcdef");
+        const contentHash = sha256Base64(canonical(without(pdu, "hashes", "signatures", "unsigned")));
+        expect(pdu.hashes.sha256).toBe(contentHash);
+        const signable = canonical(without(redactEvent(pdu, rv), "signatures", "unsigned"));
+        // The reference hash: plain base64 in v3, URL-safe from v4.
+        const reference = sha256Base64(signable);
+        if (!rv.eventIdInPdu) expect(eventId).toBe(`$${v === "3" ? reference : reference.replace(/\+/g, "-").replace(/\//g, "_")}`);
+        expect(verify(null, Buffer.from(signable), publicKeyObject, Buffer.from(pdu.signatures.hs1![key.keyId]!, "base64"))).toBe(true);
+        if (json === undefined) generalPath++;
+        else expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify(pdu)));
+      }
+    }
+    // Only the digit-key content took the general path.
+    expect(generalPath).toBe(versions.length);
   });
 
   test("malformed input is refused", () => {
