@@ -81,6 +81,33 @@ test("a chain of several slices: one transaction, linked in order, state after e
   expect(page.body.chunk.map((e: any) => e.event_id)).toEqual([next.body.event_id, created[1149]!.eventId, created[1148]!.eventId]);
 });
 
+test("a member changed again later in the chain, and one who had a membership, end with their last event", async () => {
+  const a = clientFor(t, alice);
+  const roomId = (await a("POST", "/createRoom", { preset: "public_chat" })).body.room_id;
+  expect((await clientFor(t, bob)("POST", `/join/${enc(roomId)}`, {})).status).toBe(200);
+  const rooms = t.hs.services.rooms;
+  const twice = "@twice:spam.example";
+  const events: NewEvent[] = [ban(twice), ban(bob.userId)];
+  for (let i = 0; i < 700; i++) events.push(ban(`@filler${i}:spam.example`));
+  // In a later slice than its first ban: unbanned, then banned again with another reason.
+  events.push({ type: "m.room.member", stateKey: twice, content: { membership: "leave" }, sender: alice.userId });
+  events.push({ type: "m.room.member", stateKey: twice, content: { membership: "ban", reason: "again" }, sender: alice.userId });
+  events.push({ type: "m.room.member", stateKey: "@unbanned:spam.example", content: { membership: "ban" }, sender: alice.userId });
+  events.push({ type: "m.room.member", stateKey: "@unbanned:spam.example", content: { membership: "leave" }, sender: alice.userId });
+  const created = await rooms.events.createChain(roomId, events);
+
+  const membership = async (userId: string) => rooms.stores.rooms.membership(roomId, userId);
+  expect(await membership(twice)).toMatchObject({ membership: "ban", eventId: created[703]!.eventId, banContent: JSON.stringify({ membership: "ban", reason: "again" }) });
+  expect(await membership(bob.userId)).toMatchObject({ membership: "ban", eventId: created[1]!.eventId });
+  expect(await membership("@unbanned:spam.example")).toMatchObject({ membership: "leave", eventId: created[705]!.eventId, banContent: null });
+  expect(await membership("@filler699:spam.example")).toMatchObject({ membership: "ban", eventId: created[701]!.eventId });
+  const bans = await t.hs.services.rooms.stores.rooms.members(roomId, "ban");
+  expect(bans).toHaveLength(702);
+  const state = await stateOf(roomId);
+  expect(state.get(`m.room.member\u0000${twice}`)).toBe(created[703]!.eventId);
+  expect(state.get(`m.room.member\u0000@unbanned:spam.example`)).toBe(created[705]!.eventId);
+});
+
 test("a send into the room while the chain is built waits for it and comes after it", async () => {
   const a = clientFor(t, alice);
   const roomId = (await a("POST", "/createRoom", { preset: "public_chat" })).body.room_id;
