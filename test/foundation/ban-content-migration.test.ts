@@ -5,9 +5,9 @@
 import { expect, test } from "bun:test";
 import { openDatabase } from "../../src/storage/database.ts";
 import { migrateDatabase } from "../../src/storage/migrate.ts";
-import { postgresMigrations, sqliteMigrations } from "../../src/storage/migrations.generated.ts";
 import { RoomDirectoryStore } from "../../src/storage/stores/room-directory.ts";
 import { prepareTestHomeserver } from "../support/homeserver.ts";
+import { migrateToBefore } from "../support/migrations.ts";
 
 /** What the JSON of a PDU escapes: a tab, quotes, a backslash. */
 const REASON = 'tab\there "quoted" \\ ✓';
@@ -16,18 +16,8 @@ test("existing bans get their events' content; other memberships get none", asyn
   const base = await prepareTestHomeserver();
   const db = await openDatabase(base.config.database);
   try {
-    const migrations = db.dialect === "sqlite" ? sqliteMigrations : postgresMigrations;
-    const before = migrations.findIndex((m) => m.tag.endsWith("_ban_content"));
-    expect(before).toBeGreaterThan(0);
     // The schema as the previous release left it.
-    await db.execRaw(["CREATE TABLE IF NOT EXISTS hearth_schema_migrations (idx INTEGER PRIMARY KEY, tag TEXT NOT NULL, applied_ts BIGINT NOT NULL)"]);
-    for (let i = 0; i < before; i++) {
-      const m = migrations[i]!;
-      await db.execRaw([
-        ...m.sql.split("--> statement-breakpoint").map((s) => s.trim()).filter(Boolean),
-        `INSERT INTO hearth_schema_migrations (idx, tag, applied_ts) VALUES (${i}, '${m.tag}', 0)`,
-      ]);
-    }
+    const { before, total } = await migrateToBefore(db, "_ban_content");
     const pdu = (membership: string, extra: Record<string, unknown> = {}) =>
       JSON.stringify({ type: "m.room.member", content: { membership, ...extra }, sender: "@mod:x" }).replace(/'/g, "''");
     await db.execRaw([
@@ -40,7 +30,7 @@ test("existing bans get their events' content; other memberships get none", asyn
     ]);
 
     const result = await migrateDatabase(db, 0);
-    expect(result.applied.length).toBe(migrations.length - before);
+    expect(result.applied.length).toBe(total - before);
     const bans = await new RoomDirectoryStore(db).bans("!r:x");
     expect(bans).toHaveLength(1);
     expect(bans[0]!.userId).toBe("@spam:x");

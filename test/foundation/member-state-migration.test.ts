@@ -5,26 +5,16 @@
 import { expect, test } from "bun:test";
 import { openDatabase } from "../../src/storage/database.ts";
 import { migrateDatabase } from "../../src/storage/migrate.ts";
-import { postgresMigrations, sqliteMigrations } from "../../src/storage/migrations.generated.ts";
 import { RoomsStore } from "../../src/storage/stores/rooms.ts";
 import { prepareTestHomeserver } from "../support/homeserver.ts";
+import { migrateToBefore } from "../support/migrations.ts";
 
 test("member rows leave room_current_state; current state still has the members", async () => {
   const base = await prepareTestHomeserver();
   const db = await openDatabase(base.config.database);
   try {
-    const migrations = db.dialect === "sqlite" ? sqliteMigrations : postgresMigrations;
-    const before = migrations.findIndex((m) => m.tag.endsWith("_member_state_in_memberships"));
-    expect(before).toBeGreaterThan(0);
     // The schema as the previous release left it.
-    await db.execRaw(["CREATE TABLE IF NOT EXISTS hearth_schema_migrations (idx INTEGER PRIMARY KEY, tag TEXT NOT NULL, applied_ts BIGINT NOT NULL)"]);
-    for (let i = 0; i < before; i++) {
-      const m = migrations[i]!;
-      await db.execRaw([
-        ...m.sql.split("--> statement-breakpoint").map((s) => s.trim()).filter(Boolean),
-        `INSERT INTO hearth_schema_migrations (idx, tag, applied_ts) VALUES (${i}, '${m.tag}', 0)`,
-      ]);
-    }
+    const { before, total } = await migrateToBefore(db, "_member_state_in_memberships");
     const pdu = (type: string, content: Record<string, unknown>) => JSON.stringify({ type, content, sender: "@a:x" });
     await db.execRaw([
       `INSERT INTO events (stream_ordering, event_id, room_id, depth, type, state_key, sender, origin_server_ts, membership, pdu, state_group)
@@ -37,7 +27,7 @@ test("member rows leave room_current_state; current state still has the members"
     ]);
 
     const result = await migrateDatabase(db, 0);
-    expect(result.applied.length).toBe(migrations.length - before);
+    expect(result.applied.length).toBe(total - before);
     const left = await db.queryRaw<{ type: string }>("SELECT type FROM room_current_state WHERE room_id = '!r:x'");
     expect(left).toEqual([{ type: "m.room.name" }]);
     const rooms = new RoomsStore(db);
