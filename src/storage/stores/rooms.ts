@@ -151,13 +151,14 @@ export class RoomsStore {
   }
 }
 
+const MEMBER = "m.room.member";
+
 /**
  * `column NOT IN (types)` as ranges around each type. NOT IN reads every row of the room
- * off the (room_id, type, state_key) index before discarding it, so a room of 10,000
- * members cost its head load 10,000 entries to find a dozen; the ranges are index scans
- * of what is kept. `< t OR > t` is `<> t` under whatever collation the database uses.
+ * off the (room_id, type, state_key) index before discarding it, thousands for a type a
+ * room has many of; the ranges are index scans of what is kept. `< t OR > t` is `<> t`
+ * under whatever collation the database uses.
  */
-const MEMBER = "m.room.member";
 
 function typeOutside(column: Column, types: readonly string[]): SQL {
   return and(...[...new Set(types)].map((t) => or(lt(column, t), gt(column, t))))!;
