@@ -35,6 +35,35 @@ export function openPostgres(config: Extract<DatabaseConfig, { kind: "postgres" 
   };
   const inTxn = new AsyncLocalStorage<Db>();
 
+  const apart = async <T>(name: string, fn: (tx: Db) => Promise<T> | T): Promise<T> => {
+    const started = performance.now();
+    let ok = false;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          txnLog.debug("[TXN START] {{{name}}}", { name });
+          const asked = performance.now();
+          const result = await db.transaction((tx) => {
+            stats.recordSchedule(performance.now() - asked);
+            return inTxn.run(tx, async () => fn(tx));
+          });
+          ok = true;
+          return result;
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          if (code && RETRYABLE_PG.has(code) && attempt < 5) {
+            txnLog.warn("[TXN DEADLOCK] {{{name}}} {attempt}/5", { name, attempt });
+            continue;
+          }
+          txnLog.debug("[TXN FAIL] {{{name}}} {error}", { name, error: String(err) });
+          throw err;
+        }
+      }
+    } finally {
+      finish(stats, name, started, ok);
+    }
+  };
+
   return {
     dialect: "postgres",
     db,
@@ -44,33 +73,9 @@ export function openPostgres(config: Extract<DatabaseConfig, { kind: "postgres" 
     async transaction<T>(name: string, fn: (tx: Db) => Promise<T> | T): Promise<T> {
       const outer = inTxn.getStore();
       if (outer) return fn(outer);
-      const started = performance.now();
-      let ok = false;
-      try {
-        for (let attempt = 1; ; attempt++) {
-          try {
-            txnLog.debug("[TXN START] {{{name}}}", { name });
-            const asked = performance.now();
-            const result = await db.transaction((tx) => {
-              stats.recordSchedule(performance.now() - asked);
-              return inTxn.run(tx, async () => fn(tx));
-            });
-            ok = true;
-            return result;
-          } catch (err) {
-            const code = (err as { code?: string }).code;
-            if (code && RETRYABLE_PG.has(code) && attempt < 5) {
-              txnLog.warn("[TXN DEADLOCK] {{{name}}} {attempt}/5", { name, attempt });
-              continue;
-            }
-            txnLog.debug("[TXN FAIL] {{{name}}} {error}", { name, error: String(err) });
-            throw err;
-          }
-        }
-      } finally {
-        finish(stats, name, started, ok);
-      }
+      return apart(name, fn);
     },
+    transactionApart: apart,
     async execRaw(statements) {
       await client.begin(async (sql) => {
         for (const s of statements) await sql.unsafe(s);

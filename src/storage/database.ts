@@ -31,6 +31,12 @@ export interface Database {
   readonly generations: WriteGenerations;
   /** Runs `fn` in one database transaction, named for metrics and profiling. Nested calls join the outer one. */
   transaction<T>(name: string, fn: (tx: Db) => Promise<T> | T): Promise<T>;
+  /**
+   * PostgreSQL only (undefined on SQLite's one connection): `transaction`, but a
+   * transaction of its own on another connection even when called inside one, committed
+   * whatever becomes of the outer one.
+   */
+  transactionApart?<T>(name: string, fn: (tx: Db) => Promise<T> | T): Promise<T>;
   /** Executes raw SQL statements in one transaction (migrations, test clean-up). */
   execRaw(statements: string[]): Promise<void>;
   /** Runs a raw query and returns its rows. */

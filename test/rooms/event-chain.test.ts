@@ -149,6 +149,42 @@ test("an event refused in a later slice fails the whole chain: nothing is writte
   expect((await a("GET", `/rooms/${enc(roomId)}/messages?dir=b&limit=1`)).body.chunk[0].event_id).toBe(next.body.event_id);
 });
 
+test("a chain that fails after its state groups were written leaves the room as before; later state gets groups of its own", async () => {
+  const a = clientFor(t, alice);
+  const roomId = (await a("POST", "/createRoom", { preset: "public_chat" })).body.room_id;
+  const rooms = t.hs.services.rooms;
+  const countBefore = await eventCount(roomId);
+  const stateBefore = await stateOf(roomId);
+  // The chain's last write (its push outcomes' turn) fails: on PostgreSQL its state groups
+  // were committed apart by then, on SQLite they roll back with the rest.
+  const store = rooms.stores.persist;
+  const persistChain = store.persistChain;
+  store.persistChain = (chain, alsoWrite) =>
+    persistChain.call(store, chain, async (orderings) => {
+      await alsoWrite?.(orderings);
+      throw new Error("refused at the end");
+    });
+  try {
+    await expect(rooms.events.createChain(roomId, Array.from({ length: 700 }, (_, i) => ban(`@late${i}:spam.example`)))).rejects.toThrow("refused at the end");
+  } finally {
+    store.persistChain = persistChain;
+  }
+  expect(await eventCount(roomId)).toBe(countBefore);
+  expect(await stateOf(roomId)).toEqual(stateBefore);
+  expect(await rooms.stores.rooms.members(roomId, "ban")).toHaveLength(0);
+
+  // State written afterwards gets fresh group ids (none collides with what the failed chain left).
+  const created = await rooms.events.createChain(roomId, Array.from({ length: 700 }, (_, i) => ban(`@later${i}:spam.example`)));
+  const topic = await a("PUT", `/rooms/${enc(roomId)}/state/m.room.topic/`, { topic: "after" });
+  expect(topic.status).toBe(200);
+  const groups = rooms.stores.stateGroups;
+  const last = await rooms.stores.events.get(created.at(-1)!.eventId);
+  expect((await groups.stateAt(last!.stateGroup)).get(`m.room.member\u0000@later699:spam.example`)).toBe(created.at(-1)!.eventId);
+  const topicRow = await rooms.stores.events.get(topic.body.event_id);
+  expect((await groups.stateAt(topicRow!.stateGroup)).get("m.room.topic\u0000")).toBe(topic.body.event_id);
+  expect(await rooms.stores.rooms.members(roomId, "ban")).toHaveLength(700);
+});
+
 test("a slice whose signing fails fails the chain; a chain after it is written whole", async () => {
   const a = clientFor(t, alice);
   const roomId = (await a("POST", "/createRoom", { preset: "public_chat" })).body.room_id;

@@ -83,6 +83,13 @@ export interface ChainSlice {
   ready?: Promise<void>;
 }
 
+/** A chain's planned state: see #planChainState. */
+interface ChainState {
+  plan?: StateChainRows;
+  writes: StateWrites;
+  groups: PreparedInsert[];
+}
+
 export interface PersistResult {
   streamOrderings: Map<string, number>;
   /** Each room's state group after its last event. */
@@ -246,8 +253,19 @@ export class EventPersistStore {
     chain: ChainToPersist,
     alsoWrite?: (streamOrderings: ReadonlyMap<string, number>) => Promise<void>,
   ): Promise<PersistResult> {
+    // PostgreSQL: the chain's state groups go to the database on another connection, in
+    // a transaction of their own, while this one finishes the event rows and writes the
+    // rest of the state (one connection does one COPY at a time); it commits before this
+    // one. Their ids are allocated apart too: a chain that fails after them leaves groups
+    // nothing refers to, and their ids are not handed out again.
+    const apart = this.database.transactionApart;
     const lastStream = await this.#allocate(tx, "events", chain.count);
-    const lastGroup = chain.stateCount > 0 ? await this.#allocate(tx, "state_groups", chain.stateCount) : 0;
+    const lastGroup =
+      chain.stateCount === 0
+        ? 0
+        : apart
+          ? await apart("allocate_state_groups", (t) => this.#bump(t, "state_groups", chain.stateCount))
+          : await this.#allocate(tx, "state_groups", chain.stateCount);
     let nextStream = lastStream - chain.count + 1;
     const firstGroup = lastGroup - chain.stateCount + 1;
     // planChain numbers the chain's groups firstGroup, firstGroup + 1, ... in order, so an
@@ -257,7 +275,8 @@ export class EventPersistStore {
     const all: EventToPersist[] = [];
     const rows = await this.sql.openRowStream(tx, "events", EVENT_COLUMNS);
     let states = 0;
-    let planned!: Promise<{ plan?: StateChainRows; writes: StateWrites }>;
+    let planned!: Promise<ChainState>;
+    let groupsWritten: Promise<void> | undefined;
     let written: Promise<void> = Promise.resolve();
     let failure: { err: unknown } | undefined;
     try {
@@ -286,8 +305,16 @@ export class EventPersistStore {
       // The chain is built: its state is planned while the last slices go to the database.
       // The state before it is committed, so the snapshot's read goes through the pool (the
       // transaction's connection is busy with the COPY on PostgreSQL).
-      planned = this.#planChainState(this.database.db, chain, all, streamOrderings, firstGroup);
+      planned = this.#planChainState(this.database.db, chain, all, streamOrderings, firstGroup, apart !== undefined);
       planned.catch(() => undefined);
+      if (apart) {
+        groupsWritten = planned.then(async ({ groups }) => {
+          if (groups.length > 0) await apart("persist_state_groups", async (t) => {
+            for (const insert of groups) await insert.run(t);
+          });
+        });
+        groupsWritten.catch(() => undefined);
+      }
       await written;
       await rows.close();
     } catch (err) {
@@ -302,13 +329,15 @@ export class EventPersistStore {
     await this.#writeRest(statements, [batch], all, writes);
     if (alsoWrite) statements.wait(alsoWrite(streamOrderings));
     await statements.done();
+    await groupsWritten;
     const after = plan?.infos.at(-1) ?? chain.prevStateGroup;
     return { streamOrderings, stateGroups: new Map([[chain.roomId, after]]) };
   }
 
   /**
    * A chain's state groups and its current-state and membership rows, their COPY text
-   * serialised now: this runs while the database catches up with the event rows.
+   * serialised now: this runs while the database catches up with the event rows. With
+   * `groupsApart` the state groups' inserts are `groups`, not part of `writes`.
    */
   async #planChainState(
     db: Db,
@@ -316,12 +345,18 @@ export class EventPersistStore {
     all: readonly EventToPersist[],
     streamOrderings: ReadonlyMap<string, number>,
     firstGroup: number,
-  ): Promise<{ plan?: StateChainRows; writes: StateWrites }> {
+    groupsApart: boolean,
+  ): Promise<ChainState> {
     const changes = all.filter((e) => e.stateKey !== null).map((e) => ({ type: e.type, stateKey: e.stateKey!, eventId: e.eventId }));
     const plan = changes.length > 0 ? await this.stateGroups.planChain(db, chain.roomId, firstGroup, chain.prevStateGroup, changes) : undefined;
     const state = newStateRows();
     for (const e of all) if (e.stateKey !== null) addStateRows(state, e, streamOrderings.get(e.eventId)!);
-    return { plan, writes: this.#stateWrites(state, plan ? [plan] : [], { serialiseNow: true }) };
+    const plans = plan ? [plan] : [];
+    return {
+      plan,
+      writes: this.#stateWrites(state, groupsApart ? [] : plans, { serialiseNow: true }),
+      groups: groupsApart && plan ? this.stateGroups.prepareWrite(plans, { serialiseNow: true }) : [],
+    };
   }
 
   /** Rows of fresh keys are plain inserts (a COPY when there are many), the others upserts. */
