@@ -257,7 +257,9 @@ export class EventPersistStore {
     // a transaction of their own, while this one finishes the event rows and writes the
     // rest of the state (one connection does one COPY at a time); it commits before this
     // one. Their ids are allocated apart too: a chain that fails after them leaves groups
-    // nothing refers to, and their ids are not handed out again.
+    // nothing refers to, and their ids are not handed out again. The pool always has a
+    // connection for it: the writer commits one event transaction at a time, so no other
+    // connection of this process waits on the locks this one holds.
     const apart = this.database.transactionApart;
     const lastStream = await this.#allocate(tx, "events", chain.count);
     const lastGroup =
