@@ -60,8 +60,10 @@ export interface HttpApp {
   router: Router;
 }
 
-const accessLog = () => getLogger(["hearth", "access"]);
-const errorLog = () => getLogger(["hearth", "http"]);
+// Held here: logtape keeps its loggers behind weak references, and looking one up walks
+// and allocates (~3 µs of every request for the access log).
+const ACCESS_LOG = getLogger(["hearth", "access"]);
+const ERROR_LOG = getLogger(["hearth", "http"]);
 
 export function createHttpApp(deps: HttpAppDeps): HttpApp {
   const app = new Hono<AppEnv>();
@@ -105,7 +107,7 @@ export function createHttpApp(deps: HttpAppDeps): HttpApp {
       if (err.errcode === "M_LIMIT_EXCEEDED") await deps.clock.sleep(RATE_LIMIT_RESPONSE_DELAY_MS);
       return c.json(err.toJSON(), err.status as never, err.headers);
     }
-    errorLog().error("Unhandled error while processing {method} {path}: {error}", {
+    ERROR_LOG.error("Unhandled error while processing {method} {path}: {error}", {
       method: c.req.method,
       path: redactPath(new URL(c.req.url).pathname),
       error: err,
@@ -154,7 +156,7 @@ function finishRequest(
   if (requester) annotateLogContext({ requester: requester.userId });
   // Synapse logs health checks and CORS preflights at DEBUG so they do not flood the access log.
   const level = c.req.path === "/health" || c.req.method === "OPTIONS" ? "debug" : "info";
-  const logger = accessLog();
+  const logger = ACCESS_LOG;
   // The line's fields cost more than the rest of a small request's bookkeeping: only when it is written.
   if (!logger.isEnabledFor(level)) return;
   const url = new URL(c.req.url);
