@@ -261,13 +261,11 @@ export class EventPersistStore {
     // connection for it: the writer commits one event transaction at a time, so no other
     // connection of this process waits on the locks this one holds.
     const apart = this.database.transactionApart;
+    // The other connection allocates the groups while this one allocates the positions.
+    const groupsApart = apart && chain.stateCount > 0 ? apart("allocate_state_groups", (t) => this.#bump(t, "state_groups", chain.stateCount)) : undefined;
+    groupsApart?.catch(() => undefined);
     const lastStream = await this.#allocate(tx, "events", chain.count);
-    const lastGroup =
-      chain.stateCount === 0
-        ? 0
-        : apart
-          ? await apart("allocate_state_groups", (t) => this.#bump(t, "state_groups", chain.stateCount))
-          : await this.#allocate(tx, "state_groups", chain.stateCount);
+    const lastGroup = chain.stateCount === 0 ? 0 : await (groupsApart ?? this.#allocate(tx, "state_groups", chain.stateCount));
     let nextStream = lastStream - chain.count + 1;
     const firstGroup = lastGroup - chain.stateCount + 1;
     // planChain numbers the chain's groups firstGroup, firstGroup + 1, ... in order, so an
